@@ -1,0 +1,19 @@
+"""Label Studio export(s) -> datasets.DatasetDict on disk, with statistics.
+
+python scripts/build_dataset.py
+python scripts/build_dataset.py data.gold=annotations/gold data.holdout=浚县 output_dir=data/xunxian
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+from govreport_ner.pipeline import build_dataset_command
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="build_dataset")
+def main(cfg: DictConfig) -> None:
+    build_dataset_command(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Reading report files: UTF-8 (with or without BOM) or GB18030/GBK, text kept exactly as decoded."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPORT_SUFFIXES = (".txt",)
+
+
+class ReportReadError(ValueError):
+    """A report that cannot be read; the message names the file and the reason."""
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One report: ``text`` is the decoded file content; every offset indexes it."""
+
+    id: str
+    text: str
+    source: str = ""
+    encoding: str = "utf-8"
+
+
+def decode_report(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
+    """Decode report bytes, returning ``(text, encoding)``.
+
+    UTF-8 is tried first (a BOM is dropped, as it is no part of the text), then GB18030,
+    which is a superset of GBK and GB2312. Nothing else about the text is changed:
+    CRLF line breaks stay, so offsets index the file's characters.
+    """
+    if not data.strip():
+        raise ReportReadError(path, "empty file (no text to read)")
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as err:
+            raise ReportReadError(path, f"UTF-8 BOM but invalid UTF-8 at byte {err.start + 3}") from err
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as err:
+        raise ReportReadError(path, f"undecodable bytes at offset {err.start}: neither UTF-8 nor GB18030/GBK") from err
+
+
+def read_report(path: Path | str, doc_id: str | None = None) -> Document:
+    """Read one report file into a :class:`Document` (id defaults to the file stem)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ReportReadError(path, "is a directory, expected a report file")
+    if not path.exists():
+        raise ReportReadError(path, "no such file")
+    text, encoding = decode_report(path.read_bytes(), path)
+    return Document(doc_id or path.stem, text, str(path), encoding)
+
+
+def list_report_files(folder: Path | str) -> list[Path]:
+    """Report files of a folder (sorted, not recursive); an error if there are none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ReportReadError(folder, "no such directory")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES)
+    if not files:
+        raise ReportReadError(folder, f"directory has no report files ({', '.join(REPORT_SUFFIXES)})")
+    return files
+
+
+def iter_jsonl_documents(path: Path | str) -> Iterator[Document]:
+    """Documents from a JSONL file of ``{"id": ..., "text": ...}`` objects."""
+    path = Path(path)
+    with path.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ReportReadError(path, f"line {line_no}: invalid JSON ({err.msg})") from err
+            if not isinstance(record, dict) or "text" not in record:
+                raise ReportReadError(path, f"line {line_no}: expected an object with 'text'")
+            doc_id = str(record.get("id", f"{path.stem}-{line_no}"))
+            yield Document(doc_id, record["text"], f"{path}:{line_no}")
+
+
+def is_jsonl(path: Path | str) -> bool:
+    """True for a ``.jsonl`` input file."""
+    return Path(path).suffix.lower() == ".jsonl"
+
+
+def iter_inputs(path: Path | str) -> Iterator[Document | ReportReadError]:
+    """Every document of an input: a report file, a folder of reports, or a JSONL file.
+
+    Unreadable files are yielded as :class:`ReportReadError` (not raised), so a batch can
+    report them and go on; a missing path or a folder without reports raises at once.
+    """
+    path = Path(path)
+    if path.is_file() and is_jsonl(path):
+        yield from iter_jsonl_documents(path)
+        return
+    files = list_report_files(path) if path.is_dir() else [path]
+    if not path.exists():
+        raise ReportReadError(path, "no such file or directory")
+    for file in files:
+        try:
+            yield read_report(file)
+        except ReportReadError as err:
+            yield err
