@@ -7,13 +7,13 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from . import rules
 from .dataset import build_dataset, format_statistics, split_by_region, statistics
 from .labelstudio_format import add_prediction, document_tasks, read_export, write_tasks
 from .reader import ReportReadError, iter_inputs
-from .seeds import SeedMeta, load_metadata
+from .seeds import SeedMeta, load_metadata, region_aliases
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +26,27 @@ def load_gold_dataset(data_cfg: DictConfig, skip_unannotated: bool = False):
     return build_dataset(tasks, data_cfg.max_chars), report
 
 
+def region_ids(data_cfg: DictConfig) -> dict[str, str]:
+    """Region name -> ASCII region id, from the seed metadata (empty if there is none)."""
+    table = Path(data_cfg.seed_dir) / "regions.csv"
+    return {m.region: m.region_id for m in load_metadata(table).values()} if table.exists() else {}
+
+
+def resolve_holdout(data_cfg: DictConfig) -> list[str] | None:
+    """Held-out region names from ``data.holdout``: names, ASCII ids (xunxian) or doc ids."""
+    holdout = data_cfg.holdout
+    if holdout is None:
+        return None
+    given = [holdout] if isinstance(holdout, str) else list(holdout)
+    table = Path(data_cfg.seed_dir) / "regions.csv"
+    aliases = region_aliases(load_metadata(table)) if table.exists() else {}
+    return [aliases.get(str(name), str(name)) for name in given]
+
+
 def build_dataset_command(cfg: DictConfig) -> dict:
     """Build the DatasetDict, save it to ``output_dir`` and print its statistics."""
     dataset, report = load_gold_dataset(cfg.data, cfg.get("skip_unannotated", False))
-    dataset_dict = split_by_region(dataset, cfg.data.holdout)
+    dataset_dict = split_by_region(dataset, resolve_holdout(cfg.data))
     out = Path(cfg.output_dir)
     dataset_dict.save_to_disk(str(out))
     stats = {split: statistics(ds) for split, ds in dataset_dict.items()}
@@ -68,3 +85,103 @@ def prelabel_command(cfg: DictConfig) -> int:
     for err in failed:
         print(f"SKIPPED {err}")
     return n
+
+
+def evaluation_clauses(cfg: DictConfig):
+    """The gold clauses an evaluation runs on: held-out regions, or every clause."""
+    dataset, _ = load_gold_dataset(cfg.data)
+    splits = split_by_region(dataset, resolve_holdout(cfg.data))
+    return splits.get(cfg.get("split", "test"), splits["train"])
+
+
+def evaluate_command(cfg: DictConfig) -> dict:
+    """Score a checkpoint and the rules on the same clauses; write JSON, Markdown and a chart."""
+    from .evaluation import evaluate_systems, rule_predictor, write_reports
+
+    clauses = evaluation_clauses(cfg)
+    systems = {"rules": rule_predictor}
+    main = "rules"
+    if str(cfg.checkpoint) != "rules":
+        from .tagger import Tagger
+
+        tagger = Tagger.from_checkpoint(cfg.checkpoint)
+        main = "model"
+        systems = {"model": lambda texts: tagger.predict_clauses(texts, cfg.batch_size), **systems}
+    results = evaluate_systems(clauses, systems)
+    paths = write_reports(results, cfg.output_dir, main, region_ids(cfg.data))
+    for name, result in results.items():
+        micro = result["scores"]["strict"]["micro"]
+        print(
+            f"{name:6s} strict micro P {micro['precision']:.3f} R {micro['recall']:.3f} F1 {micro['f1']:.3f} "
+            f"on {len(clauses)} clauses"
+        )
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return {name: r["scores"] for name, r in results.items()}
+
+
+def aggregate_command(cfg: DictConfig) -> dict:
+    """Leave-one-region-out summary: mean and spread per label of the model and of the rules."""
+    from .evaluation import aggregate_folds, rule_predictor, score_predictions
+
+    sweep = Path(cfg.sweep_dir)
+    folds = {p.parent.name: json.loads(p.read_text()) for p in sorted(sweep.glob("holdout-*/metrics.json"))}
+    folds = {name: m for name, m in folds.items() if m.get("holdout")}
+    if not folds:
+        raise FileNotFoundError(f"no fold with a held-out region under {sweep} (expected holdout-*/metrics.json)")
+    dataset, _ = load_gold_dataset(cfg.data)
+    rule_folds = {}
+    for name, metrics in folds.items():
+        test = split_by_region(dataset, resolve_holdout(OmegaConf.merge(cfg.data, {"holdout": metrics["holdout"]})))[
+            "test"
+        ]
+        strict = score_predictions(test, rule_predictor(test["text"]))["strict"]
+        rule_folds[name] = {
+            "test_micro_f1": strict["micro"]["f1"],
+            "test_macro_f1": strict["macro"]["f1"],
+            **{f"test_f1_{label}": row["f1"] for label, row in strict["per_label"].items()},
+        }
+    summary = {
+        "folds": folds,
+        "model": aggregate_folds(folds),
+        "rules": aggregate_folds(rule_folds),
+        "rules_folds": rule_folds,
+    }
+    out = Path(cfg.output)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "loro.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    table = format_loro(summary)
+    (out / "loro.md").write_text(table, encoding="utf-8")
+    print(table)
+    return summary
+
+
+def format_loro(summary: dict) -> str:
+    """The leave-one-region-out table: mean ± std (min-max) of model and rules per metric."""
+    keys = [
+        "micro_f1",
+        "macro_f1",
+        *(f"f1_{label}" for label in ("QUANTITY", "UNIT", "DEADLINE", "PROJECT", "PROGRAM")),
+    ]
+    lines = [
+        f"Leave-one-region-out over {len(summary['folds'])} folds ({', '.join(summary['folds'])})",
+        "",
+        "| metric | model mean ± std | model min-max | rules mean ± std | rules min-max |",
+        "|---|---|---|---|---|",
+    ]
+    for key in keys:
+        cells = []
+        for system in ("model", "rules"):
+            row = summary[system].get(key)
+            cells += (
+                [f"{row['mean']:.3f} ± {row['std']:.3f}", f"{row['min']:.3f}-{row['max']:.3f}"] if row else ["-", "-"]
+            )
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Per fold (strict micro-F1): "
+        + ", ".join(
+            f"{name}: model {m.get('test_micro_f1', float('nan')):.3f} / rules {summary['rules_folds'][name]['test_micro_f1']:.3f}"
+            for name, m in summary["folds"].items()
+        ),
+    ]
+    return "\n".join(lines) + "\n"

@@ -16,7 +16,7 @@ MODEL_VERSION = "rules-0.1"
 
 CJK = "\u4e00-\u9fff"
 DIGITS = r"\d+(?:\.\d+)?"
-MAGNITUDE = "[万亿千]*"
+MAGNITUDE = "(?:千(?![瓦米克])|万|亿)*"
 NUMBER = rf"{DIGITS}{MAGNITUDE}(?:\s*(?:-|—|~|～|至)\s*{DIGITS}{MAGNITUDE})?"
 CHINESE_NUMBER = "[一二两三四五六七八九十百千]+"
 
@@ -32,7 +32,7 @@ UNIT_RE = "|".join(re.escape(u) for u in UNITS)
 
 QUANTITY_RE = re.compile(rf"(?<![A-Za-z0-9.])(?P<q>{NUMBER})\s*(?P<u>{UNIT_RE})?(?!\s*(?:年|月|日|号|周年|级|类|G\b))")
 CHINESE_QUANTITY_RE = re.compile(
-    rf"(?:建成|新建|建设|打造|完成|新增|培育|创建|改造|实施|开展|举办|引进|招引)(?P<q>{CHINESE_NUMBER})(?P<u>个|所|座|家|项|处|条|批|场)"
+    rf"(?:建成|新建|建设|打造|完成|新增|培育|创建|改造|实施|开展|举办|引进|招引)(?P<q>{CHINESE_NUMBER})(?P<u>个|所|座|家|项|处|条|场)"
 )
 NOT_QUANTITY_BEFORE = re.compile(r"(?:PM|第|Ⅲ|GDP|\d\.)$")
 
@@ -71,7 +71,7 @@ def _deadline_spans(clause: str) -> list[Span]:
     spans = []
     for m in DEADLINE_RE.finditer(clause):
         start = m.start() + (1 if m.group().startswith(("在",)) else 0)
-        if m.group().endswith("年") and not m.group().startswith(("到", "至")):
+        if re.fullmatch(r"在?20\d\d年", m.group()):
             continue  # a bare year dates an event; "到2025年" is a period
         spans.append(Span(start, m.end(), "DEADLINE", clause[start : m.end()]))
     return spans

@@ -22,6 +22,7 @@ class SeedMeta:
     level: str
     year: int
     prefecture: str = ""
+    region_id: str = ""
 
 
 def load_metadata(path: Path | str) -> dict[str, SeedMeta]:
@@ -44,6 +45,7 @@ def load_metadata(path: Path | str) -> dict[str, SeedMeta]:
                 level=row["level"],
                 year=int(row["year"]),
                 prefecture=row.get("prefecture", "") or "",
+                region_id=row.get("region_id", "") or "",
             )
     return rows
 
@@ -53,3 +55,13 @@ def load_seed_documents(seed_dir: Path | str, metadata_file: str = "regions.csv"
     seed_dir = Path(seed_dir)
     metadata = load_metadata(seed_dir / metadata_file)
     return [(read_report(seed_dir / meta.file, doc_id=meta.doc_id), meta) for meta in metadata.values()]
+
+
+def region_aliases(metadata: dict[str, SeedMeta]) -> dict[str, str]:
+    """Region name by every name it may be given as: the name, its ASCII id, a doc id."""
+    aliases: dict[str, str] = {}
+    for meta in metadata.values():
+        for alias in (meta.region, meta.region_id, meta.doc_id):
+            if alias:
+                aliases[alias] = meta.region
+    return aliases

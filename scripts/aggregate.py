@@ -1,0 +1,20 @@
+"""Summarise a leave-one-region-out multirun: mean and spread per label, against the rule baseline.
+
+python scripts/train.py -m +experiment=e5_small model.name_or_path=DIR data.holdout=yangquan_jiaoqu,lueyang,xunxian,qiqihar,dongxing
+python scripts/aggregate.py sweep_dir=runs/e5_small
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+import govreport_ner.config  # noqa: F401  (registers the config resolvers)
+from govreport_ner.pipeline import aggregate_command
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="aggregate")
+def main(cfg: DictConfig) -> None:
+    aggregate_command(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""Score a checkpoint (and the rule baseline) on held-out regions: per label, per region, JSON + Markdown + PNG.
+
+python scripts/evaluate.py checkpoint=runs/e5_small/holdout-xunxian data.holdout=xunxian
+python scripts/evaluate.py checkpoint=rules            # the rules alone, on every gold clause
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+import govreport_ner.config  # noqa: F401  (registers the config resolvers)
+from govreport_ner.pipeline import evaluate_command
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="evaluate")
+def main(cfg: DictConfig) -> None:
+    evaluate_command(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""Fine-tune a token classifier on the gold annotations.
+
+python scripts/train.py +experiment=bert_base
+python scripts/train.py +experiment=e5_small model.name_or_path=../shared/models/multilingual-e5-small-zh data.holdout=浚县
+python scripts/train.py -m +experiment=e5_small model.name_or_path=DIR data.holdout=阳泉市郊区,略阳县,浚县,齐齐哈尔市,东兴市
+python scripts/train.py +experiment=smoke
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+import govreport_ner.config  # noqa: F401  (registers the config resolvers)
+from govreport_ner.training import train
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    metrics = train(cfg)
+    return metrics.get("test_micro_f1")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Evaluation of a checkpoint (and of the rules) on gold clauses: per label, per region, reports and a chart."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from datasets import Dataset
+
+from . import rules
+from .dataset import example_spans
+from .labels import LABELS
+from .metrics import confusion, entity_scores
+from .spans import Span
+
+Predictor = Callable[[Sequence[str]], list[list[Span]]]
+
+
+def rule_predictor(texts: Sequence[str]) -> list[list[Span]]:
+    """The rule pre-annotator applied clause by clause."""
+    return [rules.tag_clause(text) for text in texts]
+
+
+def score_predictions(dataset: Dataset, predicted: Sequence[Sequence[Span]]) -> dict:
+    """Overall and per-region strict/partial scores plus the confusion table."""
+    gold = [example_spans(e) for e in dataset]
+    keys = dataset["id"]
+    overall = entity_scores(zip(keys, gold, strict=True), zip(keys, predicted, strict=True))
+    overall["confusion"] = confusion(zip(keys, gold, strict=True), zip(keys, predicted, strict=True))
+    by_region: dict[str, list[int]] = defaultdict(list)
+    for i, region in enumerate(dataset["region"]):
+        by_region[region].append(i)
+    overall["regions"] = {
+        region: entity_scores([(keys[i], gold[i]) for i in idx], [(keys[i], predicted[i]) for i in idx])
+        for region, idx in sorted(by_region.items())
+    }
+    return overall
+
+
+def evaluate_systems(dataset: Dataset, systems: dict[str, Predictor]) -> dict:
+    """Scores of every system (model, rules, ...) on the same clauses, with their predictions."""
+    results = {}
+    for name, predict in systems.items():
+        predicted = predict(dataset["text"])
+        results[name] = {"scores": score_predictions(dataset, predicted), "predictions": predicted}
+    return results
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def markdown_report(results: dict, title: str = "Evaluation") -> str:
+    """Per-label tables (strict and partial) for each system, per-region micro-F1, and confusion."""
+    lines = [f"# {title}", ""]
+    systems = list(results)
+    lines += [
+        "## Strict entity scores (span and label must match)",
+        "",
+        "| label | " + " | ".join(f"{s} P | {s} R | {s} F1" for s in systems) + " | support |",
+        "|---|" + "---|---|---|" * len(systems) + "---|",
+    ]
+    for label in [*LABELS, "micro", "macro"]:
+        cells = []
+        for system in systems:
+            strict = results[system]["scores"]["strict"]
+            row = strict["per_label"][label] if label in LABELS else strict[label]
+            cells += [_fmt(row["precision"]), _fmt(row["recall"]), _fmt(row["f1"])]
+        support = (
+            results[systems[0]]["scores"]["strict"]["per_label"][label]["support"]
+            if label in LABELS
+            else results[systems[0]]["scores"]["strict"]["micro"]["support"]
+        )
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {support} |")
+    lines += [
+        "",
+        "## Partial-overlap F1 (same label, spans overlap)",
+        "",
+        "| label | " + " | ".join(systems) + " |",
+        "|---|" + "---|" * len(systems),
+    ]
+    for label in [*LABELS, "micro"]:
+        cells = []
+        for system in systems:
+            partial = results[system]["scores"]["partial"]
+            cells.append(_fmt((partial["per_label"][label] if label in LABELS else partial["micro"])["f1"]))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    regions = list(results[systems[0]]["scores"]["regions"])
+    lines += [
+        "",
+        "## Strict micro-F1 per region",
+        "",
+        "| region | " + " | ".join(systems) + " |",
+        "|---|" + "---|" * len(systems),
+    ]
+    for region in regions:
+        cells = [_fmt(results[s]["scores"]["regions"][region]["strict"]["micro"]["f1"]) for s in systems]
+        lines.append(f"| {region} | " + " | ".join(cells) + " |")
+    for system in systems:
+        table = results[system]["scores"]["confusion"]
+        cols = [*LABELS, "O"]
+        lines += [
+            "",
+            f"## Confusion ({system}): gold rows, predicted columns, overlapping spans; O = missed / spurious",
+            "",
+            "| gold \\ predicted | " + " | ".join(cols) + " |",
+            "|---|" + "---|" * len(cols),
+        ]
+        lines += [f"| {g} | " + " | ".join(str(table[g][p]) for p in cols) + " |" for g in cols]
+    return "\n".join(lines) + "\n"
+
+
+def plot_f1_by_region(results: dict, path: Path | str, system: str, display: dict[str, str] | None = None) -> Path:
+    """A grouped bar chart of per-label strict F1 in each region (PNG).
+
+    ``display`` maps region names to the axis labels (ASCII ids, since CJK fonts are often absent).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    regions = results[system]["scores"]["regions"]
+    names = list(regions)
+    width = 0.8 / len(LABELS)
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(names) + 2), 4))
+    for i, label in enumerate(LABELS):
+        values = [regions[r]["strict"]["per_label"][label]["f1"] for r in names]
+        ax.bar([x + i * width for x in range(len(names))], values, width, label=label)
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(names))])
+    ax.set_xticklabels([(display or {}).get(n, n) for n in names])
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("strict F1")
+    ax.set_title(f"Per-label F1 by region ({system})")
+    ax.legend(ncol=len(LABELS), fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.08))
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def write_reports(
+    results: dict, out_dir: Path | str, main_system: str, display: dict[str, str] | None = None
+) -> dict[str, Path]:
+    """``evaluation.json`` (scores), ``evaluation.md`` and ``f1_by_region.png`` in ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    scores = {name: r["scores"] for name, r in results.items()}
+    paths = {"json": out / "evaluation.json", "markdown": out / "evaluation.md", "chart": out / "f1_by_region.png"}
+    paths["json"].write_text(json.dumps(scores, ensure_ascii=False, indent=2), encoding="utf-8")
+    paths["markdown"].write_text(markdown_report(results), encoding="utf-8")
+    plot_f1_by_region(results, paths["chart"], main_system, display)
+    return paths
+
+
+def aggregate_folds(fold_metrics: dict[str, dict], prefix: str = "test_") -> dict:
+    """Mean, standard deviation, min and max of each metric over leave-one-region-out folds."""
+    keys = sorted({k for m in fold_metrics.values() for k in m if k.startswith(prefix) and isinstance(m[k], float)})
+    summary = {}
+    for key in keys:
+        values = [m[key] for m in fold_metrics.values() if key in m]
+        summary[key[len(prefix) :]] = {
+            "mean": statistics.fmean(values),
+            "std": statistics.pstdev(values) if len(values) > 1 else 0.0,
+            "min": min(values),
+            "max": max(values),
+            "folds": len(values),
+        }
+    return summary
