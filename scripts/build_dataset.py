@@ -1,7 +1,7 @@
 """Label Studio export(s) -> datasets.DatasetDict on disk, with statistics.
 
 python scripts/build_dataset.py
-python scripts/build_dataset.py data.gold=annotations/gold data.holdout=浚县 output_dir=data/xunxian
+python scripts/build_dataset.py data.gold=annotations/gold data.holdout=xunxian output_dir=data/xunxian
 """
 
 import hydra

@@ -1,8 +1,8 @@
 """Fine-tune a token classifier on the gold annotations.
 
 python scripts/train.py +experiment=bert_base
-python scripts/train.py +experiment=e5_small model.name_or_path=../shared/models/multilingual-e5-small-zh data.holdout=浚县
-python scripts/train.py -m +experiment=e5_small model.name_or_path=DIR data.holdout=阳泉市郊区,略阳县,浚县,齐齐哈尔市,东兴市
+python scripts/train.py +experiment=e5_small model.name_or_path=../shared/models/multilingual-e5-small-zh data.holdout=xunxian
+python scripts/train.py -m +experiment=e5_small model.name_or_path=DIR data.holdout=yangquan_jiaoqu,lueyang,xunxian,qiqihar,dongxing
 python scripts/train.py +experiment=smoke
 """
 

@@ -162,13 +162,19 @@ def choose_annotation(annotations: Sequence[dict]) -> dict | None:
     live = [a for a in annotations if not a.get("was_cancelled")]
     if not live:
         return None
-    return max(live, key=lambda a: (a.get("updated_at") or "", a.get("created_at") or "", str(a.get("id", ""))))
+    return max(live, key=lambda a: (a.get("updated_at") or "", a.get("created_at") or "", _id_order(a.get("id"))))
+
+
+def _id_order(annotation_id) -> tuple[int, str]:
+    """Sort key for annotation ids: numeric ids by value (10 after 9), others as text."""
+    text = str(annotation_id if annotation_id is not None else "")
+    return (int(text), "") if text.isdigit() else (-1, text)
 
 
 def _repair_drift(text: str, start: int, end: int, value_text: str) -> int | None:
     """The start of ``value_text`` near ``start`` when it occurs there exactly once."""
     lo = max(0, start - DRIFT_WINDOW)
-    hi = min(len(text), end + DRIFT_WINDOW + len(value_text))
+    hi = max(0, min(len(text), end + DRIFT_WINDOW + len(value_text)))
     hits = [m.start() + lo for m in re.finditer(re.escape(value_text), text[lo:hi])]
     return hits[0] if len(hits) == 1 else None
 
@@ -188,10 +194,11 @@ def _read_result(item: dict, text: str, task: str, report: ExportReport) -> Span
     except (KeyError, TypeError, ValueError):
         report.errors.append(Problem(task, where, "missing or non-integer start/end"))
         return None
+    inside = 0 <= start < end <= len(text)
     value_text = value.get("text")
-    if value_text is None:
+    if value_text is None and inside:
         value_text = text[start:end]
-    if 0 <= start < end <= len(text) and text[start:end] == value_text:
+    if inside and text[start:end] == value_text:
         return Span(start, end, labels[0], value_text)
     fixed = _repair_drift(text, start, end, value_text) if value_text else None
     if fixed is None:

@@ -37,8 +37,14 @@ def decode_report(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
     which is a superset of GBK and GB2312. Nothing else about the text is changed:
     CRLF line breaks stay, so offsets index the file's characters.
     """
-    if not data.strip():
+    text, encoding = _decode(data, path)
+    if not text.strip():
         raise ReportReadError(path, "empty file (no text to read)")
+    return text, encoding
+
+
+def _decode(data: bytes, path: Path | str) -> tuple[str, str]:
+    """The decoding behind :func:`decode_report` (no emptiness check)."""
     if data.startswith(codecs.BOM_UTF8):
         try:
             return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
@@ -79,18 +85,26 @@ def list_report_files(folder: Path | str) -> list[Path]:
 def iter_jsonl_documents(path: Path | str) -> Iterator[Document]:
     """Documents from a JSONL file of ``{"id": ..., "text": ...}`` objects."""
     path = Path(path)
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ReportReadError(path, f"line {line_no}: invalid JSON ({err.msg})") from err
-            if not isinstance(record, dict) or "text" not in record:
-                raise ReportReadError(path, f"line {line_no}: expected an object with 'text'")
-            doc_id = str(record.get("id", f"{path.stem}-{line_no}"))
-            yield Document(doc_id, record["text"], f"{path}:{line_no}")
+    with path.open(encoding="utf-8-sig") as handle:
+        try:
+            for line_no, line in enumerate(handle, 1):
+                if line.strip():
+                    yield _jsonl_document(line, path, line_no)
+        except UnicodeDecodeError as err:
+            raise ReportReadError(path, f"not UTF-8 (JSONL input must be UTF-8): {err.reason}") from err
+
+
+def _jsonl_document(line: str, path: Path, line_no: int) -> Document:
+    """One JSONL record as a document; malformed records raise naming the line."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise ReportReadError(path, f"line {line_no}: invalid JSON ({err.msg})") from err
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise ReportReadError(path, f"line {line_no}: expected an object with a string 'text'")
+    if not record["text"].strip():
+        raise ReportReadError(path, f"line {line_no}: empty text")
+    return Document(str(record.get("id", f"{path.stem}-{line_no}")), record["text"], f"{path}:{line_no}")
 
 
 def is_jsonl(path: Path | str) -> bool:

@@ -89,5 +89,8 @@ def segment(
         if start == end:
             continue
         pieces = [(start, end)] if max_chars is None else _split_long(text, start, end, max_chars, keep_together)
-        clauses.extend(Clause(s, e, text[s:e]) for s, e in pieces)
+        for piece_start, piece_end in pieces:
+            s, e = _trim(text, piece_start, piece_end)
+            if s < e:
+                clauses.append(Clause(s, e, text[s:e]))
     return clauses
