@@ -1,7 +1,9 @@
 """Score a checkpoint (and the rule baseline) on held-out regions: per label, per region, JSON + Markdown + PNG.
 
 python scripts/evaluate.py checkpoint=runs/e5_small/holdout-xunxian data.holdout=xunxian
-python scripts/evaluate.py checkpoint=rules            # the rules alone, on every gold clause
+python scripts/evaluate.py checkpoint=rules
+
+checkpoint=rules scores the rule pre-annotator alone (on every gold clause when no region is held out).
 """
 
 import hydra
