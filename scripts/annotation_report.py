@@ -1,0 +1,18 @@
+"""Adjudicated markup -> gold Label Studio exports, plus agreement, counts and rule-baseline scores.
+
+python scripts/annotation_report.py
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+from govreport_ner.annotation_report import annotation_report_command
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="annotation_report")
+def main(cfg: DictConfig) -> None:
+    annotation_report_command(cfg)
+
+
+if __name__ == "__main__":
+    main()
