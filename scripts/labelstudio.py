@@ -22,6 +22,7 @@ from pathlib import Path
 
 from govreport_ner import labelstudio_client as ls
 from govreport_ner.labelstudio_format import ExportValidationError
+from govreport_ner.reader import ReportReadError
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ls.LabelStudioError, ExportValidationError) as err:
+    except (ls.LabelStudioError, ExportValidationError, ReportReadError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -98,7 +98,7 @@ class ExportBuilder:
         text: str,
         results: list[dict] | None = None,
         *,
-        doc_id: str = "doc",
+        doc_id: str | None = None,
         region: str = "甲县",
         offset: int = 0,
         annotations: list[dict] | None = None,
@@ -107,7 +107,7 @@ class ExportBuilder:
             annotations = [cls.annotation(results or [])]
         return {
             "id": task_id,
-            "data": {"text": text, "doc_id": doc_id, "region": region, "offset": offset},
+            "data": {"text": text, "doc_id": doc_id or f"doc{task_id}", "region": region, "offset": offset},
             "annotations": annotations,
         }
 

@@ -470,3 +470,19 @@ def test_span_to_result():
     assert predicted["origin"] == "prediction" and predicted["score"] == 0.9123
     assert "score" not in span_to_result(Span(5, 7, "QUANTITY", "1万"), with_score=True)
     assert manual["id"] != predicted["id"]
+
+
+def test_the_same_task_in_two_exports_is_an_error(tmp_path):
+    import json
+
+    from govreport_ner.labelstudio_format import ExportValidationError, read_export
+
+    task = {
+        "id": 1,
+        "data": {"text": "完成新造林1万亩", "doc_id": "d", "region": "r", "offset": 0},
+        "annotations": [{"id": 1, "result": []}],
+    }
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_text(json.dumps([task], ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ExportValidationError, match="duplicate of task 1"):
+        read_export(tmp_path)

@@ -121,13 +121,14 @@ class CharAligner:
 
     @staticmethod
     def boundary_loss(encoding: Encoding, char_tags: Sequence[str]) -> int:
-        """How many entity boundaries fall strictly inside a token (unrepresentable)."""
+        """How many entity starts and ends fall strictly inside a token (unrepresentable)."""
         lost = 0
         for s, e in encoding.spans:
             for c in range(s + 1, e):
-                starts = char_tags[c].startswith("B-")
-                ends = char_tags[c - 1] != "O" and not char_tags[c].startswith("I-")
-                lost += starts or ends
+                previous, tag = char_tags[c - 1], char_tags[c]
+                starts = tag.startswith("B-")
+                ends = previous != "O" and tag != "I-" + previous[2:]
+                lost += int(starts) + int(ends)
         return lost
 
     # ------------------------------------------------------------------ windows

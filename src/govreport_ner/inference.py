@@ -335,9 +335,12 @@ class RulePredictor:
 
     model_version = rules.MODEL_VERSION
 
+    def __init__(self, max_chars: int | None = DEFAULT_MAX_CHARS):
+        self.max_chars = max_chars
+
     def predict_spans(self, text: str) -> list[Span]:
-        """Rule spans of one document (document offsets)."""
-        return rules.tag_text(text)
+        """Rule spans of one document (document offsets), clauses cut at ``max_chars`` as for a model."""
+        return rules.tag_text(text, self.max_chars)
 
     def predict_documents(self, texts: Sequence[str]) -> list[list[Span]]:
         """Rule spans of several documents."""
@@ -384,7 +387,7 @@ def load_predictor(
     cores.
     """
     if str(checkpoint) == RULES:
-        return RulePredictor()
+        return RulePredictor(max_chars)
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if quantize and engine != "onnx":

@@ -77,7 +77,7 @@ DEFAULT_DATA_DIR = ".labelstudio"
 DEFAULT_TITLE = "govreport-ner"
 DEFAULT_LABEL_CONFIG = "annotations/label_config.xml"
 DEFAULT_PULLS_DIR = "annotations/pulls"
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 MIN_TOKEN_CHARS = 6  # Label Studio ignores a LABEL_STUDIO_USER_TOKEN of 5 characters or fewer
 IMPORT_BATCH = 200
 
@@ -156,15 +156,14 @@ def label_studio_installed() -> bool:
 
 def free_port(host: str = DEFAULT_HOST) -> int:
     """A TCP port free on ``host`` right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
 def port_is_free(host: str, port: int) -> bool:
     """True when nothing listens on ``host:port`` and it can be bound."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is free
         try:
             sock.bind((host, port))
@@ -214,7 +213,7 @@ def log_tail(path: Path | str, lines: int = 60) -> str:
 def health_ok(url: str, timeout: float = 2.0) -> bool:
     """True when ``url/health`` answers 200 with ``{"status": "UP"}``."""
     try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as response:
             return response.status == 200 and json.loads(response.read() or b"{}").get("status") == "UP"
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -320,7 +319,7 @@ def start_server(
         raise LabelStudioError(f"port {port} on {host} is in use (another Label Studio?); choose another --port")
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = Path(log_path) if log_path else data_dir / "server.log"
-    url = f"http://{'[::1]' if host == '::1' else host}:{port}"
+    url = f"http://{host}:{port}"
     args = ["start", "--no-browser", "--internal-host", host, "--port", str(port), "--data-dir", str(data_dir)]
     args += ["--enable-legacy-api-token"]
     launched = time.monotonic()

@@ -7,7 +7,6 @@ Hub ids stay the defaults (``bert-base-chinese``); any model path is one overrid
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -83,6 +82,24 @@ def character_vocabulary(texts: Iterable[str]) -> list[str]:
     return SPECIAL_TOKENS + [ch for ch in seen if ch not in SPECIAL_TOKENS]
 
 
+def character_tokenizer(vocab: list[str]):
+    """A BERT-style WordPiece tokenizer over a character vocabulary (built locally, no download)."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    backend = Tokenizer(models.WordPiece({token: i for i, token in enumerate(vocab)}, unk_token="[UNK]"))
+    backend.normalizer = normalizers.BertNormalizer(lowercase=False, handle_chinese_chars=True, strip_accents=False)
+    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
+
+
 def build_tiny(
     texts: Iterable[str],
     hidden_size=64,
@@ -94,15 +111,11 @@ def build_tiny(
 ):
     """A small randomly initialised BERT with a character vocabulary built from ``texts``."""
     import torch
-    from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast
+    from transformers import BertConfig, BertForTokenClassification
 
-    vocab = character_vocabulary(texts)
-    with tempfile.TemporaryDirectory() as tmp:
-        vocab_file = Path(tmp) / "vocab.txt"
-        vocab_file.write_text("\n".join(vocab) + "\n", encoding="utf-8")
-        tokenizer = BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=False, tokenize_chinese_chars=True)
+    tokenizer = character_tokenizer(character_vocabulary(texts))
     config = BertConfig(
-        vocab_size=len(vocab),
+        vocab_size=len(tokenizer),
         hidden_size=hidden_size,
         num_hidden_layers=num_hidden_layers,
         num_attention_heads=num_attention_heads,

@@ -1,0 +1,29 @@
+"""Test helpers: a local multi-character tokenizer and span lookup by substring."""
+
+from __future__ import annotations
+
+from govreport_ner.spans import Span
+
+
+def multichar_tokenizer(texts, pieces=("完成", "新造林", "万亩", "1.8", "保卫战", "蓝天")):
+    """A WordPiece tokenizer built here, whose tokens often span several characters (like XLM-R/e5)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    chars = sorted({ch for text in texts for ch in text if not ch.isspace()})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab += chars + [f"##{c}" for c in chars] + list(pieces) + [f"##{p}" for p in pieces]
+    vocab = list(dict.fromkeys(vocab))
+    tok = Tokenizer(models.WordPiece({v: i for i, v in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]"
+    )
+
+
+def span_of(text: str, piece: str, label: str, nth: int = 0) -> Span:
+    """The span of the ``nth`` occurrence of ``piece`` in ``text``."""
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(piece, start + 1)
+    return Span(start, start + len(piece), label, piece)
