@@ -266,8 +266,14 @@ def parse_export(tasks: Sequence[dict], skip_unannotated: bool = False) -> tuple
     for task in annotated:
         key = (task.doc_id, task.offset)
         if key in seen:
-            report.errors.append(Problem(task.task_id, "data", f"duplicate of task {seen[key]}: same doc_id "
-                                         f"{task.doc_id!r} and offset {task.offset} (the same export read twice?)"))
+            report.errors.append(
+                Problem(
+                    task.task_id,
+                    "data",
+                    f"duplicate of task {seen[key]}: same doc_id "
+                    f"{task.doc_id!r} and offset {task.offset} (the same export read twice?)",
+                )
+            )
         seen.setdefault(key, task.task_id)
     if report.errors:
         raise ExportValidationError(report)

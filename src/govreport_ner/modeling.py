@@ -60,7 +60,7 @@ def load_pretrained(name_or_path: str, num_labels: int = len(BIO_TAGS)):
             label2id=TAG2ID,
             ignore_mismatched_sizes=True,
         )
-    except OSError as err:
+    except (OSError, ValueError) as err:
         if Path(name_or_path).exists():
             raise ModelLoadError(f"cannot load the model in {name_or_path}: {err}") from err
         raise _hub_error(name_or_path, err) from err

@@ -134,6 +134,7 @@ def training_arguments(cfg: DictConfig, output_dir: Path, has_eval: bool):
         use_cpu=not torch.cuda.is_available(),
         dataloader_num_workers=0,
         disable_tqdm=False,
+        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
     )
 
 
