@@ -38,7 +38,9 @@ CRLF_TEXT = (
     "\r\n"
     "优良天数比例达到85%左右，PM2.5浓度控制在35微克/立方米以下。\r\n"
 )
-LF_TEXT = "（一）扎实推进项目建设。\n全年实施重点项目120个，完成投资85亿元。\n新建5G基站1500个，改造老旧小区3至5万户。\n"
+LF_TEXT = (
+    "（一）扎实推进项目建设。\n全年实施重点项目120个，完成投资85亿元。\n新建5G基站1500个，改造老旧小区3至5万户。\n"
+)
 # 20,000 characters on one line with no punctuation at all: only hard splits are possible.
 LONG_LINE = ("新建学校12所完成投资3亿元建成吴家营九年制学校" * 900)[:20_000]
 SHORT_TEXTS = [f"第{i}项：新建公园{i + 2}个，投资{i}.5亿元。\n年底前完成改造工程。" for i in range(12)]
@@ -294,7 +296,9 @@ def _assert_output_complete(out: Path, fmt: str, expected: dict[str, list]) -> N
         assert len(ids) == len(set(ids)) and set(ids) == set(expected)
         for task in tasks:
             result = task["predictions"][0]["result"]
-            got = [(r["value"]["start"], r["value"]["end"], r["value"]["labels"][0], r["value"]["text"]) for r in result]
+            got = [
+                (r["value"]["start"], r["value"]["end"], r["value"]["labels"][0], r["value"]["text"]) for r in result
+            ]
             assert got == expected[task["data"]["doc_id"]]
     else:
         with out.open(encoding="utf-8-sig", newline="") as handle:
@@ -368,6 +372,11 @@ def test_unreadable_and_empty_inputs_are_reported_and_the_batch_goes_on(tmp_path
     text = summary.format_text()
     assert "7 failed" in text and "FAILED binary" in text
     assert summary.to_dict()["exit_code"] == 1
+    # A resumed run keeps the done documents and reports the same failures again.
+    again = run_batch(load_predictor("rules"), [folder, jsonl, tmp_path / "missing"], out, resume=True, progress=False)
+    assert again.documents == 0 and again.resumed == 4 and again.exit_code == 1
+    assert {f.id: f.reason for f in again.failures} == reasons
+    assert [r["id"] for r in _read_jsonl(out)] == ["good", "zz_good", "j1", "j2"]
 
 
 def test_jsonl_inputs_are_streamed_with_ids(tmp_path):
@@ -395,8 +404,33 @@ def test_onnx_engine_matches_torch(char_checkpoint, reports, tmp_path):
     assert int8.model_version == "tiny-test+onnx-int8" and (onnx_dir / "model.int8.onnx").exists()
     run_batch(int8, reports, int8_out, progress=False)
     assert _check_offsets(_read_jsonl(int8_out), _texts(reports)) > 0
+    # From the cache (no torch weights loaded, no export): the same predictions.
+    cached = load_predictor(char_checkpoint, engine="onnx", quantize=True, onnx_dir=onnx_dir, num_threads=1)
+    assert cached.tagger.model is None
+    assert cached.predict_documents([CRLF_TEXT]) == int8.predict_documents([CRLF_TEXT])
 
 
 def test_quantize_needs_onnx(char_checkpoint):
     with pytest.raises(ValueError, match="engine=onnx"):
         load_predictor(char_checkpoint, quantize=True)
+
+
+def test_a_document_that_breaks_the_writer_is_reported_not_fatal(tmp_path):
+    class Broken:
+        model_version = "broken"
+
+        def predict_documents(self, texts):
+            from govreport_ner.spans import Span
+
+            return [[Span(0, len(t) + 5, "QUANTITY")] if "坏" in t else [] for t in texts]
+
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text(
+        "\n".join(
+            json.dumps({"id": i, "text": t}, ensure_ascii=False) for i, t in [("a", "好"), ("b", "坏"), ("c", "好")]
+        ),
+        encoding="utf-8",
+    )
+    summary = run_batch(Broken(), jsonl, tmp_path / "out.jsonl", progress=False)
+    assert [f.id for f in summary.failures] == ["b"] and summary.exit_code == 1
+    assert [r["id"] for r in _read_jsonl(tmp_path / "out.jsonl")] == ["a", "c"]

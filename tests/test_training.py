@@ -66,7 +66,7 @@ def test_every_experiment_trains_one_step_with_the_tiny_model(experiment, tmp_pa
 def test_experiment_overrides_only_what_differs():
     cfg = compose_train(["+experiment=e5_small"])
     assert cfg.model.name_or_path == "intfloat/multilingual-e5-small"
-    assert cfg.name == "e5_small" and cfg.trainer.epochs == 30
+    assert cfg.name == "e5_small" and cfg.trainer.epochs == 20
     assert cfg.data.holdout is None and cfg.output_dir == "runs/e5_small/holdout-none"
     assert compose_train(["+experiment=bert_base"]).model.name_or_path == "bert-base-chinese"
     local = compose_train(["+experiment=e5_small", "model.name_or_path=/some/dir", "data.holdout=xunxian"])

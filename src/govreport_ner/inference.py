@@ -15,8 +15,8 @@ Guarantees:
 * **Bounded memory.** Documents are read one at a time into a buffer of at most
   ``buffer_chars`` characters (and ``buffer_docs`` documents); only document ids are kept
   across buffers (for resume and for duplicate detection).
-* **Nothing lost.** Records are appended to ``<output>.partial`` and flushed per buffer
-  (fsync'd), one complete JSON line per document. The output itself only appears when the
+* **Nothing lost.** Records are appended to ``<output>.partial``, one complete JSON line
+  per document, flushed per document and fsync'd after each buffer. The output itself only appears when the
   run completes: written to a temporary file in the same folder and renamed. With
   ``resume=true`` the documents of an existing output and the complete lines of a
   ``.partial`` left by a crash are kept and skipped; a truncated last line is dropped and
@@ -46,10 +46,12 @@ import hashlib
 import json
 import logging
 import os
+import sys
+import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +61,7 @@ import torch
 from . import rules
 from .alignment import CharAligner, Window
 from .labels import ID2TAG
+from .modeling import ALIGNMENT_FILE
 from .reader import Document, ReportReadError, is_jsonl, list_report_files, read_report
 from .segment import DEFAULT_MAX_CHARS, segment
 from .spans import Span, bio_to_spans
@@ -71,8 +74,8 @@ FORMATS = ("jsonl", "csv", "labelstudio")
 ENGINES = ("torch", "onnx")
 RULES = "rules"
 DEFAULT_BATCH_SIZE = 64
-DEFAULT_MAX_TOKENS = 4096
-DEFAULT_BUFFER_CHARS = 65_536
+DEFAULT_MAX_TOKENS = 2048
+DEFAULT_BUFFER_CHARS = 262_144
 DEFAULT_BUFFER_DOCS = 256
 ONNX_SUBDIR = "onnx"
 TAG_NAMES = [ID2TAG[i] for i in range(len(ID2TAG))]
@@ -126,6 +129,7 @@ class BatchTagger(Tagger):
     """
 
     max_tokens: int = DEFAULT_MAX_TOKENS
+    on_batch: Callable[[int, int], None] | None = None  # called with (tokens done, tokens in all) per batch
 
     def _pad(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
         width = max(len(w.input_ids) for w in windows)
@@ -166,10 +170,14 @@ class BatchTagger(Tagger):
         jobs.sort(key=lambda job: len(job[1].input_ids))
         outputs: dict[int, list] = {c: [] for c in range(len(texts))}
         lengths = [len(w.input_ids) for _, w in jobs]
+        total, done = sum(lengths), 0
         for start, end in batch_windows(lengths, batch_size, self.max_tokens):
             batch = jobs[start:end]
             for (c, window), out in zip(batch, self._run([w for _, w in batch]), strict=True):
                 outputs[c].append((window, out))
+            done += sum(lengths[start:end])
+            if self.on_batch is not None:
+                self.on_batch(done, total)
         results = []
         for c, (text, enc) in enumerate(zip(texts, encodings, strict=True)):
             if not enc.ids:
@@ -187,13 +195,11 @@ class BatchTagger(Tagger):
 class OnnxTagger(BatchTagger):
     """The same tagging logic with the model run by an ONNX Runtime session."""
 
-    def __init__(self, session, tokenizer, aligner: CharAligner, model_version: str, model=None):
-        if model is not None:
-            super().__init__(model, tokenizer, aligner, model_version)
-        else:
-            self.tokenizer, self.aligner, self.model_version = tokenizer, aligner, model_version
-            self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        self.model = None  # the torch weights are not needed any more
+    def __init__(self, session, tokenizer, aligner: CharAligner, model_version: str):
+        # Tagger.__init__ would want a torch model; an ONNX tagger has none.
+        self.model = None
+        self.tokenizer, self.aligner, self.model_version = tokenizer, aligner, model_version
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.session = session
         self._input_names = {i.name for i in session.get_inputs()}
 
@@ -274,45 +280,113 @@ def export_onnx(model, tokenizer, aligner, path: Path, opset: int = 17) -> Path:
     return path
 
 
+class _QuietRoot(logging.Filter):
+    """Drops the root-logger notes ONNX Runtime's quantizer prints (pre-processing advice)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
+
+
 def quantize_onnx(fp32_path: Path, int8_path: Path) -> Path:
-    """Dynamic int8 quantization of the MatMul weights (activations quantized per batch at run time)."""
+    """Dynamic int8 quantization of the MatMul weights, per output channel.
+
+    Weights are stored as int8; activations are quantized per batch at run time. The
+    quantizer's shape pre-processing was tried and neither sped up nor changed the result.
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = int8_path.with_name(int8_path.name + ".tmp")
-    quantize_dynamic(str(fp32_path), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+    quiet, root = _QuietRoot(), logging.getLogger()
+    root.addFilter(quiet)
+    try:
+        quantize_dynamic(
+            str(fp32_path), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"], per_channel=True
+        )
+    finally:
+        root.removeFilter(quiet)
     os.replace(tmp, int8_path)
     return int8_path
 
 
+def _writable_dir(directory: Path) -> bool:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class OnnxCache:
+    """The ONNX files of one checkpoint: fp32 export, int8 version, and what they were made from."""
+
+    directory: Path
+    fingerprint: dict
+
+    @property
+    def fp32(self) -> Path:
+        return self.directory / "model.onnx"
+
+    @property
+    def int8(self) -> Path:
+        return self.directory / "model.int8.onnx"
+
+    @property
+    def meta(self) -> Path:
+        return self.directory / "export.json"
+
+    def fresh(self, quantize: bool = False) -> bool:
+        """True when the files needed are there and were made from the current weights."""
+        if not (self.meta.exists() and self.fp32.exists()) or (quantize and not self.int8.exists()):
+            return False
+        return json.loads(self.meta.read_text(encoding="utf-8")) == self.fingerprint
+
+
+def onnx_cache(checkpoint: Path | str, onnx_dir: Path | str | None = None) -> OnnxCache:
+    """Where a checkpoint's ONNX files live: ``onnx_dir``, else ``<model folder>/onnx``.
+
+    When the checkpoint folder is not writable or has no write permission bit (a shared
+    model), a folder in the system's temporary directory named after the checkpoint's path
+    is used instead.
+    """
+    model_dir = checkpoint_model_dir(checkpoint)
+    directory = Path(onnx_dir) if onnx_dir else model_dir / ONNX_SUBDIR
+    read_only = not model_dir.stat().st_mode & 0o222  # no write bit: respected even by root
+    if not onnx_dir and (read_only or not _writable_dir(directory)):
+        digest = hashlib.sha1(str(model_dir.resolve()).encode("utf-8")).hexdigest()[:12]
+        directory = Path(tempfile.gettempdir()) / "govreport-ner-onnx" / f"{model_dir.name}-{digest}"
+        log.warning("%s is not writable: caching the ONNX export in %s", model_dir, directory)
+    return OnnxCache(directory, _fingerprint(model_dir))
+
+
 def onnx_model_path(
-    checkpoint: Path | str, quantize: bool = False, onnx_dir: Path | str | None = None, model=None, tagger=None
+    checkpoint: Path | str, quantize: bool = False, onnx_dir: Path | str | None = None, tagger=None
 ) -> Path:
     """The cached ONNX file of a checkpoint, exported (and quantized) when missing or stale.
 
-    The cache is ``<checkpoint model folder>/onnx/`` unless ``onnx_dir`` is given; a
-    ``export.json`` there records what the files were made from, so a retrained checkpoint
-    is exported again.
+    ``tagger`` (a torch :class:`Tagger` of the checkpoint) is needed only when the export
+    has to be made; ``export.json`` in the cache records what the files were made from,
+    so a retrained checkpoint is exported again.
     """
-    model_dir = checkpoint_model_dir(checkpoint)
-    cache = Path(onnx_dir) if onnx_dir else model_dir / ONNX_SUBDIR
-    fp32, int8, meta = cache / "model.onnx", cache / "model.int8.onnx", cache / "export.json"
-    fingerprint = _fingerprint(model_dir)
-    fresh = meta.exists() and json.loads(meta.read_text(encoding="utf-8")) == fingerprint
-    if not fresh or not fp32.exists():
+    cache = onnx_cache(checkpoint, onnx_dir)
+    if not cache.fresh(quantize=False):
         if tagger is None:
-            raise ValueError("a tagger is needed to export the model")
-        cache.mkdir(parents=True, exist_ok=True)
-        for stale in (fp32, int8, meta):
+            tagger = Tagger.from_checkpoint(checkpoint)
+        cache.directory.mkdir(parents=True, exist_ok=True)
+        for stale in (cache.fp32, cache.int8, cache.meta):
             stale.unlink(missing_ok=True)
-        log.info("exporting %s to ONNX: %s", model_dir, fp32)
-        export_onnx(tagger.model, tagger.tokenizer, tagger.aligner, fp32)
-        meta.write_text(json.dumps(fingerprint, indent=2), encoding="utf-8")
+        log.info("exporting %s to ONNX: %s", checkpoint, cache.fp32)
+        export_onnx(tagger.model, tagger.tokenizer, tagger.aligner, cache.fp32)
+        cache.meta.write_text(json.dumps(cache.fingerprint, indent=2), encoding="utf-8")
     if not quantize:
-        return fp32
-    if not int8.exists():
-        log.info("quantizing %s to int8: %s", fp32, int8)
-        quantize_onnx(fp32, int8)
-    return int8
+        return cache.fp32
+    if not cache.int8.exists():
+        log.info("quantizing %s to int8: %s", cache.fp32, cache.int8)
+        quantize_onnx(cache.fp32, cache.int8)
+    return cache.int8
 
 
 def onnx_session(path: Path | str, num_threads: int | None = None):
@@ -368,6 +442,30 @@ class ModelPredictor:
         return [[s.shifted(c.start) for c in clauses for s in next(predicted)] for clauses in per_doc]
 
 
+@dataclass
+class _TokenizerOnly:
+    tokenizer: object
+    aligner: CharAligner
+    model_version: str
+
+
+def _tokenizer_only(checkpoint: Path | str) -> _TokenizerOnly:
+    """Tokenizer, aligner and version of a checkpoint without its torch weights (as Tagger.from_checkpoint)."""
+    from transformers import AutoTokenizer
+
+    model_dir = checkpoint_model_dir(checkpoint)
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    settings_file = model_dir / ALIGNMENT_FILE
+    settings = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.exists() else {}
+    aligner = CharAligner(
+        tokenizer,
+        one_token_per_char=settings.get("one_token_per_char", False),
+        max_length=settings.get("max_length", 256),
+        stride=settings.get("stride", 32),
+    )
+    return _TokenizerOnly(tokenizer, aligner, settings.get("model_version", Path(checkpoint).name))
+
+
 def load_predictor(
     checkpoint: Path | str,
     engine: str = "torch",
@@ -393,12 +491,15 @@ def load_predictor(
     if quantize and engine != "onnx":
         raise ValueError("quantize=true needs engine=onnx (dynamic int8 quantization is done by ONNX Runtime)")
     threads = configure_threads(num_threads)
-    base = Tagger.from_checkpoint(checkpoint)
-    tagger = BatchTagger(base.model, base.tokenizer, base.aligner, base.model_version)
     if engine == "onnx":
-        path = onnx_model_path(checkpoint, quantize, onnx_dir, tagger=tagger)
+        cached = onnx_cache(checkpoint, onnx_dir).fresh(quantize)
+        base = _tokenizer_only(checkpoint) if cached else Tagger.from_checkpoint(checkpoint)
+        path = onnx_model_path(checkpoint, quantize, onnx_dir, tagger=None if cached else base)
         version = f"{base.model_version}+onnx{'-int8' if quantize else ''}"
         tagger = OnnxTagger(onnx_session(path, threads), base.tokenizer, base.aligner, version)
+    else:
+        base = Tagger.from_checkpoint(checkpoint)
+        tagger = BatchTagger(base.model, base.tokenizer, base.aligner, base.model_version)
     tagger.max_tokens = max_tokens
     return ModelPredictor(tagger, max_chars, batch_size)
 
@@ -505,13 +606,23 @@ def iter_documents(
     """Documents of the inputs in order, restricted to a shard, without the ids in ``skip``.
 
     Report files are assigned to shards (and skipped) by their stem *before* being read.
-    A missing input or a folder without reports is a Failure of every shard.
+    Only the first occurrence of a skipped id is skipped: a later one is a duplicate and is
+    yielded, so that it is reported as on the first run. A missing input or a folder
+    without reports is a Failure of every shard.
     """
+    skipped: set[str] = set()
+
+    def wanted(doc_id: str) -> bool:
+        if not in_shard(doc_id, shard):
+            return False
+        if doc_id in skip and doc_id not in skipped:
+            skipped.add(doc_id)
+            return False
+        return True
+
     for path in paths:
         if path.is_file() and is_jsonl(path):
-            for item in iter_jsonl(path):
-                if in_shard(item.id, shard) and item.id not in skip:
-                    yield item
+            yield from (item for item in iter_jsonl(path) if wanted(item.id))
             continue
         if path.is_dir():
             try:
@@ -525,7 +636,7 @@ def iter_documents(
             yield Failure(path.stem, str(path), "no such file or directory")
             continue
         for file in files:
-            if not in_shard(file.stem, shard) or file.stem in skip:
+            if not wanted(file.stem):
                 continue
             try:
                 yield read_report(file)
@@ -654,6 +765,8 @@ class LabelStudioWriter(Writer):
     name = "labelstudio"
 
     def __init__(self, per: str = "document"):
+        if per not in ("document", "paragraph"):
+            raise ValueError(f"per must be 'document' or 'paragraph', not {per!r}")
         self.per = per
 
     def partial_line(self, doc, record, model_version, spans) -> dict:
@@ -756,6 +869,7 @@ def prepare_partial(output: Path, writer: Writer, resume: bool) -> tuple[set[str
                 if doc_id not in done:
                     done.add(doc_id)
                     handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    handle.flush()
         _sync(handle)
     os.replace(tmp, partial)
     return done, len(done)
@@ -814,9 +928,9 @@ class Summary:
             f"predicted {self.documents} documents ({self.characters:,} characters) with {self.model_version}"
             + (f", shard {self.shard}" if self.shard else "")
             + (f"; {self.resumed} already done (resume)" if self.resumed else ""),
-            f"  {self.entities:,} entities ("
-            + ", ".join(f"{k} {v:,}" for k, v in sorted(self.labels.items()))
-            + f"), {self.targets:,} targets",
+            f"  {self.entities:,} entities"
+            + (" (" + ", ".join(f"{k} {v:,}" for k, v in sorted(self.labels.items())) + ")" if self.labels else "")
+            + f", {self.targets:,} targets",
             f"  {self.seconds:.1f} s ({self.chars_per_second:,.0f} chars/s; model loaded in {self.load_seconds:.1f} s)",
             f"  output: {self.output} ({self.format})",
             f"  {len(self.failures)} failed" + (":" if self.failures else ""),
@@ -846,7 +960,15 @@ def _buffers(
 def _progress(total: int | None, enabled: bool):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="doc", desc="predict", disable=not enabled, dynamic_ncols=True, smoothing=0.1)
+    return tqdm(
+        total=total,
+        unit="doc",
+        desc="predict",
+        disable=not enabled,
+        dynamic_ncols=True,
+        smoothing=0.1,
+        mininterval=0.5 if sys.stderr.isatty() else 30.0,  # a log file gets a line now and then, not thousands
+    )
 
 
 def run_batch(
@@ -877,36 +999,63 @@ def run_batch(
     started = time.perf_counter()
     bar = _progress(count_inputs(paths, shard_pair, done), progress)
     partial = partial_path(output)
-    with partial.open("a", encoding="utf-8") as handle, bar:
-        for docs, failures in _buffers(iter_documents(paths, shard_pair, done), buffer_chars, buffer_docs):
-            summary.failures += failures
-            todo = []
-            for doc in docs:
-                if doc.id in seen:
-                    summary.failures.append(Failure(doc.id, doc.source, "duplicate document id (kept the first)"))
-                elif not doc.text.strip():
-                    summary.failures.append(Failure(doc.id, doc.source, "empty text"))
-                else:
-                    seen.add(doc.id)
-                    todo.append(doc)
-            predicted = predictor.predict_documents([d.text for d in todo]) if todo else []
-            for doc, spans in zip(todo, predicted, strict=True):
-                record = document_record(doc, spans, predictor.model_version)
-                handle.write(
-                    json.dumps(writer.partial_line(doc, record, predictor.model_version, spans), ensure_ascii=False)
-                    + "\n"
-                )
-                summary.documents += 1
-                summary.characters += len(doc.text)
-                summary.entities += len(record["entities"])
-                summary.labels.update(e["label"] for e in record["entities"])
-                summary.targets += len(record["targets"])
-            _sync(handle)
-            bar.update(len(docs) + len(failures))
-            elapsed = time.perf_counter() - started
-            bar.set_postfix(
-                chars_s=f"{summary.characters / elapsed:,.0f}" if elapsed else "-", failed=len(summary.failures)
-            )
+    tagger = getattr(predictor, "tagger", None)
+    buffer_chars_now = 0
+
+    refresh_every = 1.0 if sys.stderr.isatty() else 30.0
+    last_refresh = started
+
+    def show_rate(done_tokens: int = 0, all_tokens: int = 0) -> None:
+        nonlocal last_refresh
+        now = time.perf_counter()
+        elapsed = now - started
+        chars = summary.characters + (buffer_chars_now * done_tokens / all_tokens if all_tokens else 0)
+        bar.set_postfix(
+            chars_s=f"{chars / elapsed:,.0f}" if elapsed else "-", failed=len(summary.failures), refresh=False
+        )
+        if not all_tokens or now - last_refresh >= refresh_every:  # between documents, or now and then
+            bar.refresh()
+            last_refresh = now
+
+    if tagger is not None and hasattr(tagger, "on_batch"):
+        tagger.on_batch = show_rate  # the rate moves while a buffer is in the model
+    try:
+        with partial.open("a", encoding="utf-8") as handle, bar:
+            for docs, failures in _buffers(iter_documents(paths, shard_pair, done), buffer_chars, buffer_docs):
+                summary.failures += failures
+                todo = []
+                for doc in docs:
+                    if doc.id in seen:
+                        summary.failures.append(Failure(doc.id, doc.source, "duplicate document id (kept the first)"))
+                    elif not doc.text.strip():
+                        summary.failures.append(Failure(doc.id, doc.source, "empty text"))
+                    else:
+                        seen.add(doc.id)
+                        todo.append(doc)
+                buffer_chars_now = sum(len(d.text) for d in todo)
+                predicted = predictor.predict_documents([d.text for d in todo]) if todo else []
+                for doc, spans in zip(todo, predicted, strict=True):
+                    try:
+                        record = document_record(doc, spans, predictor.model_version)
+                        line = writer.partial_line(doc, record, predictor.model_version, spans)
+                    except Exception as err:  # one odd document must not stop the batch: report it
+                        log.exception("document %s", doc.id)
+                        summary.failures.append(Failure(doc.id, doc.source, f"{type(err).__name__}: {err}"))
+                        continue
+                    handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    handle.flush()
+                    summary.documents += 1
+                    summary.characters += len(doc.text)
+                    summary.entities += len(record["entities"])
+                    summary.labels.update(e["label"] for e in record["entities"])
+                    summary.targets += len(record["targets"])
+                _sync(handle)  # every document of the buffer is on disk before the next one starts
+                buffer_chars_now = 0
+                bar.update(len(docs) + len(failures))
+                show_rate()
+    finally:
+        if tagger is not None and hasattr(tagger, "on_batch"):
+            tagger.on_batch = None
     writer.finish(partial, output)
     summary.seconds = time.perf_counter() - started
     return summary
@@ -917,6 +1066,10 @@ def run_batch(
 
 def predict_command(cfg) -> int:
     """``scripts/predict.py``: load the predictor, run the batch, print the summary; returns the exit code."""
+    make_writer(cfg.get("format", "jsonl"), cfg.get("per", "document"))  # a bad setting fails before the model loads
+    parse_shard(cfg.get("shard"))
+    if cfg.get("engine", "torch") not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {cfg.engine!r}")
     started = time.perf_counter()
     predictor = load_predictor(
         str(cfg.checkpoint),
