@@ -186,7 +186,7 @@ def token_statistics(tagger, docs: list[Document], max_chars: int) -> dict:
 
 
 class ForwardTimer:
-    """Wraps a BatchTagger's ``_logits``: time in the model, padded and real tokens."""
+    """Wraps a Tagger's ``_logits``: time in the model, padded and real tokens."""
 
     def __init__(self, tagger):
         self.seconds, self.padded, self.real, self.batches = 0.0, 0, 0, 0

@@ -51,7 +51,7 @@ import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,13 +59,12 @@ import numpy as np
 import torch
 
 from . import rules
-from .alignment import CharAligner, Window
-from .labels import ID2TAG
+from .alignment import CharAligner
 from .modeling import ALIGNMENT_FILE
 from .reader import Document, ReportReadError, is_jsonl, list_report_files, read_report
 from .segment import DEFAULT_MAX_CHARS, segment
-from .spans import Span, bio_to_spans
-from .tagger import Tagger
+from .spans import Span
+from .tagger import DEFAULT_BATCH_SIZE, DEFAULT_MAX_TOKENS, Tagger, batch_windows
 from .targets import extract_targets
 
 log = logging.getLogger(__name__)
@@ -73,12 +72,9 @@ log = logging.getLogger(__name__)
 FORMATS = ("jsonl", "csv", "labelstudio")
 ENGINES = ("torch", "onnx")
 RULES = "rules"
-DEFAULT_BATCH_SIZE = 64
-DEFAULT_MAX_TOKENS = 2048
 DEFAULT_BUFFER_CHARS = 262_144
 DEFAULT_BUFFER_DOCS = 256
 ONNX_SUBDIR = "onnx"
-TAG_NAMES = [ID2TAG[i] for i in range(len(ID2TAG))]
 
 
 # =========================================================================== threads
@@ -102,97 +98,7 @@ def configure_threads(num_threads: int | None = None) -> int:
 # =========================================================================== taggers
 
 
-def batch_windows(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[tuple[int, int]]:
-    """``[start, end)`` batches over windows sorted by length (ascending).
-
-    A batch holds at most ``batch_size`` windows and at most ``max_tokens`` padded tokens
-    (rows x longest row), but always at least one window.
-    """
-    batches, start = [], 0
-    while start < len(lengths):
-        end = start + 1
-        while end < len(lengths) and end - start < batch_size and (end - start + 1) * lengths[end] <= max_tokens:
-            end += 1
-        batches.append((start, end))
-        start = end
-    return batches
-
-
-class BatchTagger(Tagger):
-    """:class:`~govreport_ner.tagger.Tagger` with token-budget batches and a lean ``_run``.
-
-    Windows of all clauses given (from many documents) are sorted by length and cut into
-    batches of at most ``batch_size`` windows and ``max_tokens`` padded tokens, so short
-    clauses go in large batches and long ones in small batches. ``_run`` pads with numpy
-    and hands ``(input_ids, attention_mask)`` to :meth:`_logits`, the one method an engine
-    overrides.
-    """
-
-    max_tokens: int = DEFAULT_MAX_TOKENS
-    on_batch: Callable[[int, int], None] | None = None  # called with (tokens done, tokens in all) per batch
-
-    def _pad(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
-        width = max(len(w.input_ids) for w in windows)
-        ids = np.full((len(windows), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(windows), width), dtype=np.int64)
-        for row, window in enumerate(windows):
-            ids[row, : len(window.input_ids)] = window.input_ids
-            mask[row, : len(window.input_ids)] = 1
-        return ids, mask
-
-    def _logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray | torch.Tensor:
-        """Logits (batch x tokens x tags) of a padded batch."""
-        with torch.inference_mode():
-            return self.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits
-
-    def _run(self, windows: Sequence[Window]) -> list[tuple[list[str], list[float]]]:
-        """Tags and probabilities of each window (only its own tokens, padding dropped)."""
-        ids, mask = self._pad(windows)
-        logits = self._logits(ids, mask)
-        if isinstance(logits, np.ndarray):
-            shifted = logits - logits.max(-1, keepdims=True)
-            best = shifted.argmax(-1)
-            probs = 1.0 / np.exp(shifted).sum(-1)  # the softmax at the argmax: exp(0) / sum
-        else:
-            with torch.inference_mode():
-                probs, best = logits.softmax(-1).max(-1)
-        best, probs = best.tolist(), probs.tolist()
-        out = []
-        for row, window in enumerate(windows):
-            n = len(window.input_ids)
-            out.append(([TAG_NAMES[i] for i in best[row][:n]], probs[row][:n]))
-        return out
-
-    def predict_clauses(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> list[list[Span]]:
-        """Spans (clause-local offsets, with scores) for each clause text."""
-        encodings = [self.aligner.encode(t) for t in texts]
-        jobs = [(c, w) for c, enc in enumerate(encodings) if enc.ids for w in self.aligner.windows(enc)]
-        jobs.sort(key=lambda job: len(job[1].input_ids))
-        outputs: dict[int, list] = {c: [] for c in range(len(texts))}
-        lengths = [len(w.input_ids) for _, w in jobs]
-        total, done = sum(lengths), 0
-        for start, end in batch_windows(lengths, batch_size, self.max_tokens):
-            batch = jobs[start:end]
-            for (c, window), out in zip(batch, self._run([w for _, w in batch]), strict=True):
-                outputs[c].append((window, out))
-            done += sum(lengths[start:end])
-            if self.on_batch is not None:
-                self.on_batch(done, total)
-        results = []
-        for c, (text, enc) in enumerate(zip(texts, encodings, strict=True)):
-            if not enc.ids:
-                results.append([])
-                continue
-            pairs = sorted(outputs[c], key=lambda p: p[0].first)
-            merged = self.aligner.merge(
-                [w for w, _ in pairs], [list(zip(*o, strict=True)) for _, o in pairs], len(enc.ids)
-            )
-            tags, scores = self.aligner.project(enc, [m[0] for m in merged], len(text), [m[1] for m in merged])
-            results.append(bio_to_spans(text, tags, scores))
-        return results
-
-
-class OnnxTagger(BatchTagger):
+class OnnxTagger(Tagger):
     """The same tagging logic with the model run by an ONNX Runtime session."""
 
     def __init__(self, session, tokenizer, aligner: CharAligner, model_version: str):
@@ -498,8 +404,7 @@ def load_predictor(
         version = f"{base.model_version}+onnx{'-int8' if quantize else ''}"
         tagger = OnnxTagger(onnx_session(path, threads), base.tokenizer, base.aligner, version)
     else:
-        base = Tagger.from_checkpoint(checkpoint)
-        tagger = BatchTagger(base.model, base.tokenizer, base.aligner, base.model_version)
+        tagger = Tagger.from_checkpoint(checkpoint)
     tagger.max_tokens = max_tokens
     return ModelPredictor(tagger, max_chars, batch_size)
 
@@ -1124,6 +1029,5 @@ __all__ = [
     "quantize_onnx",
     "run_batch",
     "shard_of",
-    "BatchTagger",
     "OnnxTagger",
 ]
