@@ -2,8 +2,10 @@
 
 Gold lives on characters; models see tokens. Two encodings are offered:
 
-* ``subword`` (default): the tokenizer's own tokens with their character offsets. A token
-  is trained on the tag of its first character; predictions are projected back by giving a
+* ``subword`` (default): the tokenizer's own tokens with their character offsets, with
+  numbers, magnitude characters and percent signs tokenized apart from their neighbours so
+  that QUANTITY/UNIT boundaries fall between tokens. A token is trained on the tag of its
+  first character; predictions are projected back by giving a
   token's tag to its first character and the matching ``I-`` tag to the rest. An entity
   boundary inside a multi-character token cannot be represented (``boundary_loss`` counts
   such cases).
@@ -16,12 +18,17 @@ prediction is taken from the window in which it sits farthest from an edge.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .labels import TAG2ID
 
 IGNORE = -100
+# Subword mode tokenizes these pieces separately, so that a number, its magnitude (万/亿) and a
+# percent sign never share a token with their neighbours ("95%" -> 95 | %, "2000万元" -> 2000 | 万 | 元)
+# and the QUANTITY/UNIT boundaries they carry stay representable; Chinese words keep their subwords.
+NUMBER_SPLIT_RE = re.compile(r"\d+(?:[.,]\d+)*|[%％‰万亿千百]|[^\d%％‰万亿千百]+")
 
 
 @dataclass
@@ -69,17 +76,26 @@ class CharAligner:
         return self._encode_chars(text) if self.one_token_per_char else self._encode_subwords(text)
 
     def _encode_subwords(self, text: str) -> Encoding:
+        ids, spans = [], []
+        for match in NUMBER_SPLIT_RE.finditer(text):
+            piece = self._encode_piece(match.group())
+            ids += piece.ids
+            spans += [(s + match.start(), e + match.start()) for s, e in piece.spans]
+        return Encoding(ids, spans)
+
+    def _encode_piece(self, text: str) -> Encoding:
+        """Subword tokens of one piece; bare word-start markers ("▁", no character) are dropped."""
         enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         offsets = [tuple(o) for o in enc["offset_mapping"]]
-        spans, prev_end = [], 0
+        ids, spans, prev_end = [], [], 0
         for i, (s, e) in enumerate(offsets):
             nxt = offsets[i + 1][0] if i + 1 < len(offsets) else None
-            if nxt is not None and s == nxt and e > nxt:
-                s = e = nxt  # a bare word-start marker ("▁") that claims the next token's character
-            s = min(max(s, prev_end), e)
-            spans.append((s, e))
-            prev_end = max(prev_end, e)
-        return Encoding(list(enc["input_ids"]), spans)
+            if (nxt is not None and s == nxt and e > nxt) or e <= max(s, prev_end):
+                continue  # a marker claiming the next token's character, or a token with no character
+            ids.append(enc["input_ids"][i])
+            spans.append((max(s, prev_end), e))
+            prev_end = e
+        return Encoding(ids, spans)
 
     def _char_id(self, ch: str) -> int:
         if ch not in self._char_ids:
