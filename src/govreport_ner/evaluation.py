@@ -53,63 +53,67 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
+def _score_row(scores: dict, label: str) -> dict:
+    """A label's row, or the ``micro``/``macro`` summary row, of strict or partial scores."""
+    return scores["per_label"][label] if label in LABELS else scores[label]
+
+
+def _table(title: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown section: title, header row, separator, rows."""
+    return [
+        "",
+        f"## {title}",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
 def markdown_report(results: dict, title: str = "Evaluation") -> str:
     """Per-label tables (strict and partial) for each system, per-region micro-F1, and confusion."""
-    lines = [f"# {title}", ""]
     systems = list(results)
-    lines += [
-        "## Strict entity scores (span and label must match)",
-        "",
-        "| label | " + " | ".join(f"{s} P | {s} R | {s} F1" for s in systems) + " | support |",
-        "|---|" + "---|---|---|" * len(systems) + "---|",
+    first = results[systems[0]]["scores"]
+    strict_rows = [
+        [label]
+        + [
+            _fmt(_score_row(results[s]["scores"]["strict"], label)[k])
+            for s in systems
+            for k in ("precision", "recall", "f1")
+        ]
+        + [str(_score_row(first["strict"], "micro" if label == "macro" else label)["support"])]
+        for label in [*LABELS, "micro", "macro"]
     ]
-    for label in [*LABELS, "micro", "macro"]:
-        cells = []
-        for system in systems:
-            strict = results[system]["scores"]["strict"]
-            row = strict["per_label"][label] if label in LABELS else strict[label]
-            cells += [_fmt(row["precision"]), _fmt(row["recall"]), _fmt(row["f1"])]
-        support = (
-            results[systems[0]]["scores"]["strict"]["per_label"][label]["support"]
-            if label in LABELS
-            else results[systems[0]]["scores"]["strict"]["micro"]["support"]
-        )
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {support} |")
-    lines += [
-        "",
-        "## Partial-overlap F1 (same label, spans overlap)",
-        "",
-        "| label | " + " | ".join(systems) + " |",
-        "|---|" + "---|" * len(systems),
-    ]
-    for label in [*LABELS, "micro"]:
-        cells = []
-        for system in systems:
-            partial = results[system]["scores"]["partial"]
-            cells.append(_fmt((partial["per_label"][label] if label in LABELS else partial["micro"])["f1"]))
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    regions = list(results[systems[0]]["scores"]["regions"])
-    lines += [
-        "",
-        "## Strict micro-F1 per region",
-        "",
-        "| region | " + " | ".join(systems) + " |",
-        "|---|" + "---|" * len(systems),
-    ]
-    for region in regions:
-        cells = [_fmt(results[s]["scores"]["regions"][region]["strict"]["micro"]["f1"]) for s in systems]
-        lines.append(f"| {region} | " + " | ".join(cells) + " |")
+    lines = [f"# {title}"]
+    lines += _table(
+        "Strict entity scores (span and label must match)",
+        ["label", *(f"{s} {k}" for s in systems for k in ("P", "R", "F1")), "support"],
+        strict_rows,
+    )
+    lines += _table(
+        "Partial-overlap F1 (same label, spans overlap)",
+        ["label", *systems],
+        [
+            [label] + [_fmt(_score_row(results[s]["scores"]["partial"], label)["f1"]) for s in systems]
+            for label in [*LABELS, "micro"]
+        ],
+    )
+    lines += _table(
+        "Strict micro-F1 per region",
+        ["region", *systems],
+        [
+            [region] + [_fmt(results[s]["scores"]["regions"][region]["strict"]["micro"]["f1"]) for s in systems]
+            for region in first["regions"]
+        ],
+    )
+    cols = [*LABELS, "O"]
     for system in systems:
         table = results[system]["scores"]["confusion"]
-        cols = [*LABELS, "O"]
-        lines += [
-            "",
-            f"## Confusion ({system}): gold rows, predicted columns, overlapping spans; O = missed / spurious",
-            "",
-            "| gold \\ predicted | " + " | ".join(cols) + " |",
-            "|---|" + "---|" * len(cols),
-        ]
-        lines += [f"| {g} | " + " | ".join(str(table[g][p]) for p in cols) + " |" for g in cols]
+        lines += _table(
+            f"Confusion ({system}): gold rows, predicted columns, overlapping spans; O = missed / spurious",
+            ["gold \\ predicted", *cols],
+            [[g] + [str(table[g][p]) for p in cols] for g in cols],
+        )
     return "\n".join(lines) + "\n"
 
 

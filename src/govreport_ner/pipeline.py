@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from . import rules
 from .dataset import build_dataset, format_statistics, split_by_region, statistics
-from .labelstudio_format import add_prediction, document_tasks, read_export, write_tasks
-from .reader import ReportReadError, iter_inputs
+from .labelstudio_format import read_export, write_tasks
 from .seeds import SeedMeta, load_metadata, region_aliases
 
 log = logging.getLogger(__name__)
@@ -68,18 +66,12 @@ def metadata_by_file(inputs: Path, metadata: str | None) -> dict[str, SeedMeta]:
 
 def prelabel_command(cfg: DictConfig) -> int:
     """Write Label Studio tasks with rule predictions for every report of ``inputs``."""
+    from .labelstudio_client import build_tasks
+
     inputs = Path(cfg.inputs)
-    metadata = metadata_by_file(inputs, cfg.get("metadata"))
-    tasks, failed = [], []
-    for item in iter_inputs(inputs):
-        if isinstance(item, ReportReadError):
-            failed.append(item)
-            continue
-        meta = metadata.get(Path(item.source).name)
-        doc = replace(item, id=meta.doc_id) if meta else item
-        spans = rules.tag_text(doc.text)
-        for task in document_tasks(doc, meta.region if meta else "", cfg.per, {"source": item.source}):
-            tasks.append(add_prediction(task, spans, rules.MODEL_VERSION))
+    tasks, failed = build_tasks(
+        inputs, cfg.per, rules.tag_text, rules.MODEL_VERSION, metadata_by_file(inputs, cfg.get("metadata"))
+    )
     n = write_tasks(tasks, cfg.output)
     print(f"wrote {n} tasks with {rules.MODEL_VERSION} predictions to {cfg.output}")
     for err in failed:

@@ -196,6 +196,7 @@ def train(cfg: DictConfig) -> dict:
         "holdout": OmegaConf.to_container(cfg.data.holdout)
         if OmegaConf.is_list(cfg.data.holdout)
         else cfg.data.holdout,
+        "torch_threads": torch.get_num_threads(),
         **boundary_loss_rate(train_clauses, aligner),
     }
     if test_clauses is not None:
