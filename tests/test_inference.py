@@ -434,3 +434,28 @@ def test_a_document_that_breaks_the_writer_is_reported_not_fatal(tmp_path):
     summary = run_batch(Broken(), jsonl, tmp_path / "out.jsonl", progress=False)
     assert [f.id for f in summary.failures] == ["b"] and summary.exit_code == 1
     assert [r["id"] for r in _read_jsonl(tmp_path / "out.jsonl")] == ["a", "c"]
+
+
+def test_model_plus_rules_hybrid_takes_rule_labels_from_the_rules():
+    from govreport_ner import rules
+    from govreport_ner.inference import ModelPredictor
+    from govreport_ner.spans import Span
+
+    class FixedTagger:
+        model_version = "fixed"
+
+        def predict_clauses(self, texts, batch_size=None):
+            # a model that calls everything before the first comma PROGRAM and 1万 a DEADLINE
+            return [
+                [Span(0, t.index("，"), "PROGRAM", t[: t.index("，")]), Span(5, 7, "DEADLINE", t[5:7])] for t in texts
+            ]
+
+    text = "完成新造林1万亩，打好蓝天保卫战。"
+    hybrid = ModelPredictor(FixedTagger(), rule_labels=["QUANTITY", "UNIT", "DEADLINE"])
+    spans = hybrid.predict_spans(text)
+    assert hybrid.model_version == "fixed+rules(QUANTITY,UNIT,DEADLINE)"
+    rule_spans = [s for s in rules.tag_text(text) if s.label in ("QUANTITY", "UNIT")]
+    assert [(s.label, s.text) for s in rule_spans] == [("QUANTITY", "1万"), ("UNIT", "亩")]
+    # the model's PROGRAM overlaps the rule QUANTITY (rules win), its DEADLINE is not its to give
+    assert [(s.label, s.text) for s in spans] == [("QUANTITY", "1万"), ("UNIT", "亩")]
+    assert all(text[s.start : s.end] == s.text for s in spans)

@@ -231,3 +231,13 @@ def test_prelabel_script_per_paragraph(tmp_path, run_script):
             value = item["value"]
             assert task["data"]["text"][value["start"] : value["end"]] == value["text"]
     assert [len(t["predictions"][0]["result"]) for t in tasks] == [0, 2, 1]
+
+
+def test_merge_with_rules_keeps_model_names_and_rule_amounts():
+    from govreport_ner.rules import merge_with_rules
+    from govreport_ner.spans import Span
+
+    clause = "完成新造林1万亩，打好蓝天保卫战。"
+    model = [Span(5, 6, "QUANTITY", "1"), Span(11, 16, "PROGRAM", "蓝天保卫战"), Span(4, 6, "PROJECT", "林1")]
+    merged = merge_with_rules(clause, model)
+    assert [(s.label, s.text) for s in merged] == [("QUANTITY", "1万"), ("UNIT", "亩"), ("PROGRAM", "蓝天保卫战")]

@@ -24,6 +24,17 @@ def rule_predictor(texts: Sequence[str]) -> list[list[Span]]:
     return [rules.tag_clause(text) for text in texts]
 
 
+def hybrid_predictor(model_predict: Predictor, rule_labels: Sequence[str] = rules.RULE_LABELS_FOR_HYBRID) -> Predictor:
+    """Model spans for the labels rules are poor at, rule spans for ``rule_labels``."""
+
+    def predict(texts: Sequence[str]) -> list[list[Span]]:
+        return [
+            rules.merge_with_rules(t, spans, rule_labels) for t, spans in zip(texts, model_predict(texts), strict=True)
+        ]
+
+    return predict
+
+
 def score_predictions(dataset: Dataset, predicted: Sequence[Sequence[Span]]) -> dict:
     """Overall and per-region strict/partial scores plus the confusion table."""
     gold = [example_spans(e) for e in dataset]

@@ -330,11 +330,19 @@ class RulePredictor:
 class ModelPredictor:
     """A tagger applied to whole documents: clauses of many documents batched together."""
 
-    def __init__(self, tagger, max_chars: int | None = DEFAULT_MAX_CHARS, batch_size: int = DEFAULT_BATCH_SIZE):
+    def __init__(
+        self,
+        tagger,
+        max_chars: int | None = DEFAULT_MAX_CHARS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        rule_labels: Sequence[str] = (),
+    ):
         self.tagger = tagger
         self.max_chars = max_chars
         self.batch_size = batch_size
-        self.model_version = tagger.model_version
+        self.rule_labels = tuple(rule_labels)
+        suffix = f"+rules({','.join(self.rule_labels)})" if self.rule_labels else ""
+        self.model_version = tagger.model_version + suffix
 
     def predict_spans(self, text: str) -> list[Span]:
         """Spans of one document (document offsets, with scores)."""
@@ -344,7 +352,12 @@ class ModelPredictor:
         """Spans of several documents; their clauses are sorted and batched together."""
         per_doc = [segment(text, self.max_chars) for text in texts]
         flat = [clause.text for clauses in per_doc for clause in clauses]
-        predicted = iter(self.tagger.predict_clauses(flat, self.batch_size))
+        predicted = self.tagger.predict_clauses(flat, self.batch_size)
+        if self.rule_labels:  # the model+rules hybrid: rules decide these labels
+            predicted = [
+                rules.merge_with_rules(t, spans, self.rule_labels) for t, spans in zip(flat, predicted, strict=True)
+            ]
+        predicted = iter(predicted)
         return [[s.shifted(c.start) for c in clauses for s in next(predicted)] for clauses in per_doc]
 
 
@@ -381,8 +394,12 @@ def load_predictor(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     max_chars: int | None = DEFAULT_MAX_CHARS,
+    rule_labels: Sequence[str] = (),
 ):
     """A predictor with ``.predict_spans(text)``, ``.predict_documents(texts)`` and ``.model_version``.
+
+    ``rule_labels`` (e.g. QUANTITY, UNIT, DEADLINE) makes a model+rules hybrid: the rule
+    pre-annotator decides those labels, the model the others.
 
     ``checkpoint`` is a training ``output_dir`` (or its ``model/`` folder), or ``"rules"``
     for the rule pre-annotator. ``engine="onnx"`` runs the model with ONNX Runtime
@@ -406,7 +423,7 @@ def load_predictor(
     else:
         tagger = Tagger.from_checkpoint(checkpoint)
     tagger.max_tokens = max_tokens
-    return ModelPredictor(tagger, max_chars, batch_size)
+    return ModelPredictor(tagger, max_chars, batch_size, rule_labels)
 
 
 # =========================================================================== inputs
@@ -985,6 +1002,7 @@ def predict_command(cfg) -> int:
         batch_size=int(cfg.get("batch_size", DEFAULT_BATCH_SIZE)),
         max_tokens=int(cfg.get("max_tokens", DEFAULT_MAX_TOKENS)),
         max_chars=cfg.get("max_chars", DEFAULT_MAX_CHARS),
+        rule_labels=list(cfg.get("rule_labels") or []),
     )
     load_seconds = time.perf_counter() - started
     inputs = cfg.inputs

@@ -88,7 +88,7 @@ def evaluation_clauses(cfg: DictConfig):
 
 def evaluate_command(cfg: DictConfig) -> dict:
     """Score a checkpoint and the rules on the same clauses; write JSON, Markdown and a chart."""
-    from .evaluation import evaluate_systems, rule_predictor, write_reports
+    from .evaluation import evaluate_systems, hybrid_predictor, rule_predictor, write_reports
 
     clauses = evaluation_clauses(cfg)
     systems = {"rules": rule_predictor}
@@ -98,7 +98,11 @@ def evaluate_command(cfg: DictConfig) -> dict:
 
         tagger = Tagger.from_checkpoint(cfg.checkpoint)
         main = "model"
-        systems = {"model": lambda texts: tagger.predict_clauses(texts, cfg.batch_size), **systems}
+
+        def model(texts):
+            return tagger.predict_clauses(texts, cfg.batch_size)
+
+        systems = {"model": model, "model+rules": hybrid_predictor(model), **systems}
     results = evaluate_systems(clauses, systems)
     paths = write_reports(results, cfg.output_dir, main, region_ids(cfg.data))
     for name, result in results.items():
@@ -111,9 +115,19 @@ def evaluate_command(cfg: DictConfig) -> dict:
     return {name: r["scores"] for name, r in results.items()}
 
 
+def fold_scores(strict: dict) -> dict[str, float]:
+    """One fold's strict scores in the ``metrics.json`` naming (``test_micro_f1``, ``test_f1_UNIT``…)."""
+    return {
+        "test_micro_f1": strict["micro"]["f1"],
+        "test_macro_f1": strict["macro"]["f1"],
+        **{f"test_f1_{label}": row["f1"] for label, row in strict["per_label"].items()},
+    }
+
+
 def aggregate_command(cfg: DictConfig) -> dict:
-    """Leave-one-region-out summary: mean and spread per label of the model and of the rules."""
-    from .evaluation import aggregate_folds, rule_predictor, score_predictions
+    """Leave-one-region-out summary: mean and spread per label of the model, model+rules and rules."""
+    from .evaluation import aggregate_folds, hybrid_predictor, rule_predictor, score_predictions
+    from .tagger import Tagger
 
     sweep = Path(cfg.sweep_dir)
     folds = {p.parent.name: json.loads(p.read_text()) for p in sorted(sweep.glob("holdout-*/metrics.json"))}
@@ -121,23 +135,15 @@ def aggregate_command(cfg: DictConfig) -> dict:
     if not folds:
         raise FileNotFoundError(f"no fold with a held-out region under {sweep} (expected holdout-*/metrics.json)")
     dataset, _ = load_gold_dataset(cfg.data)
-    rule_folds = {}
+    systems: dict[str, dict] = {"model": folds, "model+rules": {}, "rules": {}}
     for name, metrics in folds.items():
-        test = split_by_region(dataset, resolve_holdout(OmegaConf.merge(cfg.data, {"holdout": metrics["holdout"]})))[
-            "test"
-        ]
-        strict = score_predictions(test, rule_predictor(test["text"]))["strict"]
-        rule_folds[name] = {
-            "test_micro_f1": strict["micro"]["f1"],
-            "test_macro_f1": strict["macro"]["f1"],
-            **{f"test_f1_{label}": row["f1"] for label, row in strict["per_label"].items()},
-        }
-    summary = {
-        "folds": folds,
-        "model": aggregate_folds(folds),
-        "rules": aggregate_folds(rule_folds),
-        "rules_folds": rule_folds,
-    }
+        holdout = resolve_holdout(OmegaConf.merge(cfg.data, {"holdout": metrics["holdout"]}))
+        test = split_by_region(dataset, holdout)["test"]
+        systems["rules"][name] = fold_scores(score_predictions(test, rule_predictor(test["text"]))["strict"])
+        if (sweep / name / "model").is_dir():
+            hybrid = hybrid_predictor(Tagger.from_checkpoint(sweep / name).predict_clauses)
+            systems["model+rules"][name] = fold_scores(score_predictions(test, hybrid(test["text"]))["strict"])
+    summary = {"folds": systems, "summary": {name: aggregate_folds(f) for name, f in systems.items() if f}}
     out = Path(cfg.output)
     out.mkdir(parents=True, exist_ok=True)
     (out / "loro.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -148,32 +154,34 @@ def aggregate_command(cfg: DictConfig) -> dict:
 
 
 def format_loro(summary: dict) -> str:
-    """The leave-one-region-out table: mean ± std (min-max) of model and rules per metric."""
+    """The leave-one-region-out table: mean ± std (min-max) of each system per metric, and per fold."""
     keys = [
         "micro_f1",
         "macro_f1",
         *(f"f1_{label}" for label in ("QUANTITY", "UNIT", "DEADLINE", "PROJECT", "PROGRAM")),
     ]
+    systems = list(summary["summary"])
+    folds = list(summary["folds"]["model"])
     lines = [
-        f"Leave-one-region-out over {len(summary['folds'])} folds ({', '.join(summary['folds'])})",
+        f"Leave-one-region-out over {len(folds)} folds ({', '.join(folds)}); strict entity F1, mean ± std (min-max)",
         "",
-        "| metric | model mean ± std | model min-max | rules mean ± std | rules min-max |",
-        "|---|---|---|---|---|",
+        "| metric | " + " | ".join(systems) + " |",
+        "|---|" + "---|" * len(systems),
     ]
     for key in keys:
         cells = []
-        for system in ("model", "rules"):
-            row = summary[system].get(key)
-            cells += (
-                [f"{row['mean']:.3f} ± {row['std']:.3f}", f"{row['min']:.3f}-{row['max']:.3f}"] if row else ["-", "-"]
-            )
+        for system in systems:
+            row = summary["summary"][system].get(key)
+            cells.append(f"{row['mean']:.3f} ± {row['std']:.3f} ({row['min']:.2f}-{row['max']:.2f})" if row else "-")
         lines.append(f"| {key} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "Per fold (strict micro-F1): "
-        + ", ".join(
-            f"{name}: model {m.get('test_micro_f1', float('nan')):.3f} / rules {summary['rules_folds'][name]['test_micro_f1']:.3f}"
-            for name, m in summary["folds"].items()
-        ),
+        "| fold (held out) | " + " | ".join(f"{s} micro-F1" for s in systems) + " |",
+        "|---|" + "---|" * len(systems),
     ]
+    for fold in folds:
+        cells = [
+            f"{summary['folds'][s][fold]['test_micro_f1']:.3f}" if fold in summary["folds"][s] else "-" for s in systems
+        ]
+        lines.append(f"| {fold} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

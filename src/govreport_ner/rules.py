@@ -135,3 +135,22 @@ def tag_text(text: str, max_chars: int | None = None) -> list[Span]:
     for clause in segment(text, max_chars):
         spans += [s.shifted(clause.start) for s in tag_clause(clause.text)]
     return spans
+
+
+RULE_LABELS_FOR_HYBRID = ("QUANTITY", "UNIT", "DEADLINE")
+
+
+def merge_with_rules(
+    clause: str, model_spans: Iterable[Span], rule_labels: Iterable[str] = RULE_LABELS_FOR_HYBRID
+) -> list[Span]:
+    """A model+rules hybrid: rule spans for ``rule_labels``, model spans for the other labels.
+
+    Model spans of ``rule_labels`` are dropped, and so are model spans that overlap a kept
+    rule span (the rules win where both speak), so the result stays flat.
+    """
+    rule_labels = set(rule_labels)
+    kept = [s for s in tag_clause(clause) if s.label in rule_labels]
+    for span in model_spans:
+        if span.label not in rule_labels and not any(span.overlaps(k) for k in kept):
+            kept.append(span)
+    return sorted(kept)
