@@ -116,11 +116,19 @@ def evaluate_command(cfg: DictConfig) -> dict:
 
 
 def fold_scores(strict: dict) -> dict[str, float]:
-    """One fold's strict scores in the ``metrics.json`` naming (``test_micro_f1``, ``test_f1_UNIT``…)."""
+    """One fold's strict scores in the ``metrics.json`` naming (``test_micro_f1``, ``test_f1_UNIT``…).
+
+    A label with neither gold nor predicted spans in the fold (no DEADLINE in 齐齐哈尔市) has no
+    F1 there and is left out of that label's mean.
+    """
     return {
         "test_micro_f1": strict["micro"]["f1"],
         "test_macro_f1": strict["macro"]["f1"],
-        **{f"test_f1_{label}": row["f1"] for label, row in strict["per_label"].items()},
+        **{
+            f"test_f1_{label}": row["f1"]
+            for label, row in strict["per_label"].items()
+            if row["support"] or row["predicted"]
+        },
     }
 
 
@@ -135,14 +143,13 @@ def aggregate_command(cfg: DictConfig) -> dict:
     if not folds:
         raise FileNotFoundError(f"no fold with a held-out region under {sweep} (expected holdout-*/metrics.json)")
     dataset, _ = load_gold_dataset(cfg.data)
-    systems: dict[str, dict] = {"model": folds, "model+rules": {}, "rules": {}}
+    systems: dict[str, dict] = {"model": {}, "model+rules": {}, "rules": {}}
     for name, metrics in folds.items():
         holdout = resolve_holdout(OmegaConf.merge(cfg.data, {"holdout": metrics["holdout"]}))
         test = split_by_region(dataset, holdout)["test"]
-        systems["rules"][name] = fold_scores(score_predictions(test, rule_predictor(test["text"]))["strict"])
-        if (sweep / name / "model").is_dir():
-            hybrid = hybrid_predictor(Tagger.from_checkpoint(sweep / name).predict_clauses)
-            systems["model+rules"][name] = fold_scores(score_predictions(test, hybrid(test["text"]))["strict"])
+        model = Tagger.from_checkpoint(sweep / name).predict_clauses
+        for system, predict in (("model", model), ("model+rules", hybrid_predictor(model)), ("rules", rule_predictor)):
+            systems[system][name] = fold_scores(score_predictions(test, predict(test["text"]))["strict"])
     summary = {"folds": systems, "summary": {name: aggregate_folds(f) for name, f in systems.items() if f}}
     out = Path(cfg.output)
     out.mkdir(parents=True, exist_ok=True)
