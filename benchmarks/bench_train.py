@@ -47,7 +47,11 @@ def main(argv: list[str] | None = None) -> dict:
     metrics = json.loads((output_dir / "metrics.json").read_text(encoding="utf-8"))
     result = {
         "overrides": overrides,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "torch_threads": metrics.get("torch_threads")},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "torch_threads": metrics.get("torch_threads"),
+        },
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "wall_seconds": round(wall, 1),

@@ -88,7 +88,9 @@ def test_whitespace_and_crlf_are_never_tokens_but_offsets_survive(char_tokenizer
 @pytest.mark.parametrize("max_length,stride", [(8, 2), (10, 3), (16, 7), (64, 8)])
 def test_long_clauses_are_windowed_and_merged_without_loss(char_tokenizer, max_length, stride):
     text = TEXT * 6
-    spans = [span_of(text, "1.8万", "QUANTITY", n) for n in range(6)] + [span_of(text, "蓝天保卫战", "PROGRAM", n) for n in range(6)]
+    spans = [span_of(text, "1.8万", "QUANTITY", n) for n in range(6)] + [
+        span_of(text, "蓝天保卫战", "PROGRAM", n) for n in range(6)
+    ]
     aligner = CharAligner(build_tiny([text])[0], one_token_per_char=True, max_length=max_length, stride=stride)
     encoding = aligner.encode(text)
     windows = aligner.windows(encoding)
