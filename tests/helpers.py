@@ -7,23 +7,11 @@ from govreport_ner.spans import Span
 
 def multichar_tokenizer(texts, pieces=("完成", "新造林", "万亩", "1.8", "保卫战", "蓝天")):
     """A WordPiece tokenizer built here, whose tokens often span several characters (like XLM-R/e5)."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
+    from govreport_ner.modeling import SPECIAL_TOKENS, character_tokenizer
 
     chars = sorted({ch for text in texts for ch in text if not ch.isspace()})
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    vocab += chars + [f"##{c}" for c in chars] + list(pieces) + [f"##{p}" for p in pieces]
-    vocab = list(dict.fromkeys(vocab))
-    tok = Tokenizer(models.WordPiece({v: i for i, v in enumerate(vocab)}, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-    )
+    vocab = SPECIAL_TOKENS + chars + [f"##{c}" for c in chars] + list(pieces) + [f"##{p}" for p in pieces]
+    return character_tokenizer(list(dict.fromkeys(vocab)), split_chinese_chars=False)
 
 
 def span_of(text: str, piece: str, label: str, nth: int = 0) -> Span:

@@ -82,22 +82,24 @@ def character_vocabulary(texts: Iterable[str]) -> list[str]:
     return SPECIAL_TOKENS + [ch for ch in seen if ch not in SPECIAL_TOKENS]
 
 
-def character_tokenizer(vocab: list[str]):
-    """A BERT-style WordPiece tokenizer over a character vocabulary (built locally, no download)."""
+def character_tokenizer(vocab: list[str], split_chinese_chars: bool = True):
+    """A BERT-style WordPiece tokenizer over ``vocab`` (built locally, no download).
+
+    With ``split_chinese_chars`` every CJK character is its own word (as in bert-base-chinese);
+    without it, runs of characters are matched greedily against the vocabulary, so multi-character
+    entries such as 完成 become one token (as in SentencePiece models like e5).
+    """
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
     backend = Tokenizer(models.WordPiece({token: i for i, token in enumerate(vocab)}, unk_token="[UNK]"))
-    backend.normalizer = normalizers.BertNormalizer(lowercase=False, handle_chinese_chars=True, strip_accents=False)
-    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-    )
+    if split_chinese_chars:
+        backend.normalizer = normalizers.BertNormalizer(lowercase=False, handle_chinese_chars=True, strip_accents=False)
+        backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    else:
+        backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    special = dict(unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+    return PreTrainedTokenizerFast(tokenizer_object=backend, **special)
 
 
 def build_tiny(
