@@ -24,10 +24,15 @@ def load_gold_dataset(data_cfg: DictConfig, skip_unannotated: bool = False):
     return build_dataset(tasks, data_cfg.max_chars), report
 
 
-def region_ids(data_cfg: DictConfig) -> dict[str, str]:
-    """Region name -> ASCII region id, from the seed metadata (empty if there is none)."""
+def seed_metadata(data_cfg: DictConfig) -> dict[str, SeedMeta]:
+    """The rows of ``<data.seed_dir>/regions.csv`` (empty when there is no such table)."""
     table = Path(data_cfg.seed_dir) / "regions.csv"
-    return {m.region: m.region_id for m in load_metadata(table).values()} if table.exists() else {}
+    return load_metadata(table) if table.exists() else {}
+
+
+def region_ids(data_cfg: DictConfig) -> dict[str, str]:
+    """Region name -> ASCII region id, from the seed metadata."""
+    return {m.region: m.region_id for m in seed_metadata(data_cfg).values()}
 
 
 def resolve_holdout(data_cfg: DictConfig) -> list[str] | None:
@@ -36,8 +41,7 @@ def resolve_holdout(data_cfg: DictConfig) -> list[str] | None:
     if holdout is None:
         return None
     given = [holdout] if isinstance(holdout, str) else list(holdout)
-    table = Path(data_cfg.seed_dir) / "regions.csv"
-    aliases = region_aliases(load_metadata(table)) if table.exists() else {}
+    aliases = region_aliases(seed_metadata(data_cfg))
     return [aliases.get(str(name), str(name)) for name in given]
 
 
