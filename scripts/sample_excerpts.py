@@ -1,0 +1,19 @@
+"""Choose report excerpts from the corpus for annotation (seeded, deterministic).
+
+python scripts/sample_excerpts.py
+python scripts/sample_excerpts.py corpus_dir=/data/cities-2024 text_dir=/tmp/excerpts
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+from govreport_ner.annotation.commands import sample_excerpts_command
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="sample_excerpts")
+def main(cfg: DictConfig) -> None:
+    sample_excerpts_command(cfg)
+
+
+if __name__ == "__main__":
+    main()

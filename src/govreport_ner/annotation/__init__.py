@@ -1,0 +1,1 @@
+"""Annotation: gold over seeds and corpus excerpts."""
