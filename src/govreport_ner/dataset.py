@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from datasets import Sequence as HFSequence
@@ -19,6 +19,7 @@ FEATURES = Features(
         "id": Value("string"),
         "doc_id": Value("string"),
         "region": Value("string"),
+        "province": Value("string"),
         "start": Value("int32"),
         "end": Value("int32"),
         "text": Value("string"),
@@ -41,6 +42,7 @@ def task_clause_examples(task: AnnotatedTask, max_chars: int | None = DEFAULT_MA
                 "id": f"{task.doc_id}:{start}",
                 "doc_id": task.doc_id,
                 "region": task.region,
+                "province": task.province,
                 "start": start,
                 "end": task.offset + clause.end,
                 "text": clause.text,
@@ -82,6 +84,29 @@ def leave_one_region_out(dataset: Dataset) -> dict[str, DatasetDict]:
     return {region: split_by_region(dataset, region) for region in sorted(set(dataset["region"]))}
 
 
+def province_folds(region_provinces: Mapping[str, str], k: int) -> list[list[str]]:
+    """``k`` test folds of regions, grouped by province (a province's regions share one fold).
+
+    Deterministic: provinces by number of regions (most first, then by name), each into the
+    fold with the fewest regions so far (the lowest index on ties). Every region is in
+    exactly one fold.
+    """
+    if k < 2:
+        raise ValueError(f"data.folds must be at least 2, got {k}")
+    by_province: dict[str, list[str]] = defaultdict(list)
+    for region, province in region_provinces.items():
+        if not province:
+            raise ValueError(f"region {region!r} has no province: cannot group it into a fold")
+        by_province[province].append(region)
+    if len(by_province) < k:
+        raise ValueError(f"{k} folds need at least {k} provinces, the gold has {len(by_province)}")
+    folds: list[list[str]] = [[] for _ in range(k)]
+    for _, regions in sorted(by_province.items(), key=lambda item: (-len(item[1]), item[0])):
+        smallest = min(range(k), key=lambda i: (len(folds[i]), i))
+        folds[smallest] += sorted(regions)
+    return [sorted(fold) for fold in folds]
+
+
 def example_spans(example: dict, document_offsets: bool = False) -> list[Span]:
     """The spans of one example, clause-local or in document offsets."""
     shift = example["start"] if document_offsets else 0
@@ -95,6 +120,7 @@ def dataset_to_tasks(dataset: Dataset) -> list[AnnotatedTask]:
             task_id=example["id"],
             doc_id=example["doc_id"],
             region=example["region"],
+            province=example.get("province", ""),
             text=example["text"],
             offset=example["start"],
             spans=tuple(example_spans(example)),

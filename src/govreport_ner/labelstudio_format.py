@@ -151,6 +151,7 @@ class AnnotatedTask:
     offset: int
     spans: tuple[Span, ...]
     annotation_id: str = ""
+    province: str = ""
 
     def document_spans(self) -> list[Span]:
         """The spans in document offsets."""
@@ -253,6 +254,7 @@ def _read_task(task: dict, report: ExportReport, skip_unannotated: bool) -> Anno
         offset=int(data.get("offset", 0)),
         spans=tuple(unique),
         annotation_id=str(annotation.get("id", "")),
+        province=str(data.get("province", "")),
     )
 
 
@@ -299,9 +301,12 @@ def read_export(
 
 def to_export_task(task: AnnotatedTask, annotation_id: int = 1) -> dict:
     """An annotated task in Label Studio's export shape (used for gold files and round trips)."""
+    data = {"text": task.text, "doc_id": task.doc_id, "region": task.region, "offset": task.offset}
+    if task.province:
+        data["province"] = task.province
     return {
         "id": task.task_id,
-        "data": {"text": task.text, "doc_id": task.doc_id, "region": task.region, "offset": task.offset},
+        "data": data,
         "annotations": [
             {
                 "id": annotation_id,

@@ -4,24 +4,60 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from dataclasses import replace
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from . import rules
-from .dataset import build_dataset, format_statistics, split_by_region, statistics
+from .annotation.corpus_gold import load_corpus_gold, read_standoff, standoff_files
+from .dataset import build_dataset, format_statistics, province_folds, split_by_region, statistics
+from .labels import LABELS
 from .labelstudio_format import read_export, write_tasks
 from .seeds import SeedMeta, load_metadata, region_aliases
 
 log = logging.getLogger(__name__)
+FOLD_RE = re.compile(r"fold-(\d+)")
 
 
-def load_gold_dataset(data_cfg: DictConfig, skip_unannotated: bool = False):
-    """The gold clauses of ``data.gold`` as a Dataset, with the export reader's report."""
+def load_gold_tasks(data_cfg: DictConfig, skip_unannotated: bool = False):
+    """The gold tasks of ``data.gold`` (Label Studio exports) and, with ``data.corpus_gold``, the
+    standoff corpus gold rebuilt over ``data.corpus_dir``; every task knows its province."""
     tasks, report = read_export(data_cfg.gold, skip_unannotated=skip_unannotated)
     for problem in report.repairs + report.skipped:
         log.warning("%s", problem)
+    provinces = {m.region: m.province for m in seed_metadata(data_cfg).values()}
+    tasks = [t if t.province else replace(t, province=provinces.get(t.region, "")) for t in tasks]
+    if data_cfg.get("corpus_gold"):
+        tasks += load_corpus_gold(data_cfg.corpus_gold, data_cfg.corpus_dir)
+    return tasks, report
+
+
+def load_gold_dataset(data_cfg: DictConfig, skip_unannotated: bool = False):
+    """The gold clauses as a Dataset, with the export reader's report."""
+    tasks, report = load_gold_tasks(data_cfg, skip_unannotated)
     return build_dataset(tasks, data_cfg.max_chars), report
+
+
+def region_provinces(data_cfg: DictConfig) -> dict[str, str]:
+    """Province of every gold region (seed metadata and corpus standoff records; no corpus text read)."""
+    provinces = {m.region: m.province for m in seed_metadata(data_cfg).values()}
+    if data_cfg.get("corpus_gold"):
+        for path in standoff_files(data_cfg.corpus_gold):
+            record = read_standoff(path)
+            provinces[record["region"]] = record["province"]
+    return provinces
+
+
+def fold_regions(data_cfg: DictConfig, fold: int) -> list[str]:
+    """The regions of province-grouped test fold ``fold`` of ``data.folds``."""
+    k = data_cfg.get("folds")
+    if not k:
+        raise ValueError(f"data.holdout=fold-{fold} needs data.folds=K (the number of province-grouped folds)")
+    if not 0 <= fold < k:
+        raise ValueError(f"data.holdout=fold-{fold}: folds are numbered 0..{k - 1}")
+    return province_folds(region_provinces(data_cfg), k)[fold]
 
 
 def seed_metadata(data_cfg: DictConfig) -> dict[str, SeedMeta]:
@@ -40,24 +76,48 @@ def resolve_holdout(data_cfg: DictConfig) -> list[str] | None:
     holdout = data_cfg.holdout
     if holdout is None:
         return None
+    if isinstance(holdout, str) and (m := FOLD_RE.fullmatch(holdout)):
+        return fold_regions(data_cfg, int(m.group(1)))
     given = [holdout] if isinstance(holdout, str) else list(holdout)
     aliases = region_aliases(seed_metadata(data_cfg))
     return [aliases.get(str(name), str(name)) for name in given]
 
 
 def build_dataset_command(cfg: DictConfig) -> dict:
-    """Build the DatasetDict, save it to ``output_dir`` and print its statistics."""
+    """Build the DatasetDict, save it to ``output_dir`` and print its statistics (per fold with ``data.folds``)."""
     dataset, report = load_gold_dataset(cfg.data, cfg.get("skip_unannotated", False))
     dataset_dict = split_by_region(dataset, resolve_holdout(cfg.data))
     out = Path(cfg.output_dir)
     dataset_dict.save_to_disk(str(out))
     stats = {split: statistics(ds) for split, ds in dataset_dict.items()}
-    (out / "statistics.json").write_text(json.dumps(stats, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"export: {report.summary().splitlines()[0]}")
     for split, split_stats in stats.items():
         print(f"\n## {split}\n\n{format_statistics(split_stats)}")
+    if cfg.data.get("folds"):
+        stats["folds"] = fold_statistics(dataset, cfg.data)
+        print(f"\n## province-grouped folds (data.folds={cfg.data.folds}; hold one out with data.holdout=fold-<i>)\n")
+        print(format_fold_statistics(stats["folds"]))
+    (out / "statistics.json").write_text(json.dumps(stats, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"\nsaved DatasetDict({', '.join(f'{k}: {len(v)}' for k, v in dataset_dict.items())}) to {out}")
     return stats
+
+
+def fold_statistics(dataset, data_cfg: DictConfig) -> list[dict]:
+    """Regions, provinces, clauses, characters and entities per label of every test fold."""
+    rows = []
+    for i, regions in enumerate(province_folds(region_provinces(data_cfg), data_cfg.folds)):
+        test = split_by_region(dataset, regions)["test"]
+        total = statistics(test)["total"]
+        rows.append({"fold": f"fold-{i}", "regions": len(regions), "provinces": len(set(test["province"])), **total})
+    return rows
+
+
+def format_fold_statistics(rows: list[dict]) -> str:
+    """Fold statistics as a Markdown table."""
+    header = ["fold", "regions", "provinces", "clauses", "characters", *LABELS]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(row[k]) for k in header) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def metadata_by_file(inputs: Path, metadata: str | None) -> dict[str, SeedMeta]:
