@@ -209,3 +209,40 @@ def test_data_all_loads_seeds_and_corpus_gold_with_provinces_and_folds(corpus, t
     assert sorted(r for fold in held for r in fold) == sorted(set(dataset["region"]))
     with pytest.raises(ValueError, match="numbered 0..2"):
         resolve_holdout(OmegaConf.merge(cfg, {"holdout": "fold-3"}))
+
+
+def test_corpus_numbers_agreement_review_changes_and_counts(corpus, tmp_path):
+    from govreport_ner.annotation.corpus_report import corpus_numbers
+
+    excerpts = sample(corpus)
+    texts = {e.doc_id: text_of(corpus, e) for e in excerpts}
+    gold_dir = tmp_path / "gold"
+
+    def spans_of(e, pieces):
+        text, out = texts[e.doc_id], []
+        for piece, label in pieces:
+            at = text.index(piece)
+            out.append(Span(at, at + len(piece), label))
+        return out
+
+    double = excerpts[:2]
+    for e in excerpts[:4]:
+        first = spans_of(e, [("年", "DEADLINE")])
+        final = first + (
+            [] if e in double else spans_of(e, [("各位" if "各位" in texts[e.doc_id] else "第", "PROGRAM")])
+        )
+        write_standoff(gold_dir / f"{e.doc_id}.json", standoff_record(e, final, "gold"))
+        write_standoff(gold_dir / "passes" / "pass_a" / f"{e.doc_id}.json", standoff_record(e, first, "A"))
+        if e in double:
+            write_standoff(gold_dir / "passes" / "pass_b" / f"{e.doc_id}.json", standoff_record(e, [], "B"))
+        else:
+            write_standoff(gold_dir / "passes" / "review" / f"{e.doc_id}.json", standoff_record(e, final, "R"))
+    numbers = corpus_numbers(gold_dir, corpus, ["pass_a", "pass_b"], "review")
+    assert numbers["double_annotated"] == sorted(e.doc_id for e in double)
+    assert numbers["agreement"]["strict"]["micro"]["f1"] == 0.0
+    assert numbers["passes_vs_gold"]["pass_a"]["strict"]["micro"]["f1"] == 1.0
+    assert numbers["reviewed"] == 2
+    assert numbers["review_changes"]["PROGRAM"]["added"] == 2
+    assert numbers["review_changes"]["DEADLINE"]["kept"] == 2
+    assert numbers["per_label"]["DEADLINE"] == 4 and numbers["per_label"]["PROGRAM"] == 2
+    assert sum(row["excerpts"] for row in numbers["per_kind"].values()) == 4

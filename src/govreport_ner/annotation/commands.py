@@ -8,7 +8,8 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from ..reader import read_report
-from .excerpts import Excerpt, sample_excerpts, write_excerpts_csv
+from .corpus_gold import excerpt_text, markup_records, write_standoff
+from .excerpts import Excerpt, read_excerpts_csv, sample_excerpts, write_excerpts_csv
 
 
 def sample_excerpts_command(cfg: DictConfig) -> list[Excerpt]:
@@ -37,3 +38,17 @@ def sample_excerpts_command(cfg: DictConfig) -> list[Excerpt]:
         f"{len({e.province for e in excerpts})} provinces; kinds {dict(Counter(e.kind for e in excerpts))} -> {cfg.output}"
     )
     return excerpts
+
+
+def import_markup_command(cfg: DictConfig) -> list[Path]:
+    """Write one standoff record per markup file found; every file is checked against its excerpt."""
+    excerpts = read_excerpts_csv(cfg.excerpts)
+    texts = {e.doc_id: excerpt_text(e.to_row(), cfg.corpus_dir) for e in excerpts}
+    records = markup_records(cfg.markup_dir, excerpts, texts, cfg.provenance)
+    missing = sorted({e.doc_id for e in excerpts} - {r["doc_id"] for r in records})
+    if cfg.require_all and missing:
+        raise FileNotFoundError(f"{cfg.markup_dir}: no markup for {len(missing)} excerpts: {', '.join(missing)}")
+    paths = [write_standoff(Path(cfg.output_dir) / f"{r['doc_id']}.json", r) for r in records]
+    spans = sum(len(r["spans"]) for r in records)
+    print(f"{len(paths)} standoff records ({spans} spans) -> {cfg.output_dir}; {len(missing)} excerpts without markup")
+    return paths
