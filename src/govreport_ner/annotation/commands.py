@@ -13,8 +13,13 @@ from .excerpts import Excerpt, read_excerpts_csv, sample_excerpts, write_excerpt
 
 
 def sample_excerpts_command(cfg: DictConfig) -> list[Excerpt]:
-    """Choose the excerpts, write ``excerpts.csv`` and (if asked) their texts for annotators."""
-    excerpts = sample_excerpts(
+    """Choose the excerpts, write ``excerpts.csv`` and (if asked) their texts for annotators.
+
+    With ``append=true`` the excerpts already in ``output`` are kept, their reports are left
+    out, and ``n`` more are chosen from the rest.
+    """
+    kept = read_excerpts_csv(cfg.output) if cfg.append and Path(cfg.output).exists() else []
+    excerpts = kept + sample_excerpts(
         cfg.corpus_dir,
         n=cfg.n,
         mix=dict(cfg.mix),
@@ -22,10 +27,10 @@ def sample_excerpts_command(cfg: DictConfig) -> list[Excerpt]:
         target_chars=cfg.target_chars,
         max_chars=cfg.max_chars,
         exclude_notes=list(cfg.exclude_notes),
-        exclude_files=list(cfg.exclude_files),
+        exclude_files=[*cfg.exclude_files, *(e.source for e in kept)],
         look_ahead=cfg.look_ahead,
     )
-    write_excerpts_csv(excerpts, cfg.output)
+    write_excerpts_csv(sorted(excerpts, key=lambda e: e.doc_id), cfg.output)
     if cfg.text_dir:
         text_dir = Path(cfg.text_dir)
         text_dir.mkdir(parents=True, exist_ok=True)
