@@ -235,12 +235,15 @@ def test_corpus_numbers_agreement_review_changes_and_counts(corpus, tmp_path):
         write_standoff(gold_dir / "passes" / "pass_a" / f"{e.doc_id}.json", standoff_record(e, first, "A"))
         if e in double:
             write_standoff(gold_dir / "passes" / "pass_b" / f"{e.doc_id}.json", standoff_record(e, [], "B"))
+            write_standoff(gold_dir / "passes" / "adjudicated" / f"{e.doc_id}.json", standoff_record(e, first, "J"))
         else:
             write_standoff(gold_dir / "passes" / "review" / f"{e.doc_id}.json", standoff_record(e, final, "R"))
     numbers = corpus_numbers(gold_dir, corpus, ["pass_a", "pass_b"], "review")
     assert numbers["double_annotated"] == sorted(e.doc_id for e in double)
     assert numbers["agreement"]["strict"]["micro"]["f1"] == 0.0
     assert numbers["passes_vs_gold"]["pass_a"]["strict"]["micro"]["f1"] == 1.0
+    assert numbers["passes_vs_gold"]["pass_b"]["strict"]["micro"]["recall"] == 0.0
+    assert numbers["rulings_changes"]["DEADLINE"]["kept"] == 4
     assert numbers["reviewed"] == 2
     assert numbers["review_changes"]["PROGRAM"]["added"] == 2
     assert numbers["review_changes"]["DEADLINE"]["kept"] == 2

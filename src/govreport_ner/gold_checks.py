@@ -26,10 +26,22 @@ class Inconsistency:
         return f"{self.text!r} is {self.label} at {self.labelled_at} but {self.other} at {self.differs_at}"
 
 
+GAP_BEFORE_UNIT = "余多 \u3000\t\r\n"  # a hedge (1500余亩, spec) or white space may stand between amount and unit
+
+
 def orphan_units(task: AnnotatedTask) -> list[Span]:
-    """UNIT spans with no QUANTITY right before them (nor a list of quantities sharing them)."""
+    """UNIT spans with no QUANTITY right before them (a hedge 余/多 or white space may lie between)."""
     ends = {s.end for s in task.spans if s.label == "QUANTITY"}
-    return [s for s in task.spans if s.label == "UNIT" and s.start not in ends]
+    orphans = []
+    for s in task.spans:
+        if s.label != "UNIT":
+            continue
+        start = s.start
+        while start > 0 and start not in ends and task.text[start - 1] in GAP_BEFORE_UNIT:
+            start -= 1
+        if start not in ends:
+            orphans.append(s)
+    return orphans
 
 
 def _context(text: str, start: int, end: int) -> tuple[str, str]:
