@@ -6,7 +6,7 @@ python scripts/annotation_report.py
 import hydra
 from omegaconf import DictConfig
 
-from govreport_ner.annotation_report import annotation_report_command
+from govreport_ner.annotation.report import annotation_report_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="annotation_report")

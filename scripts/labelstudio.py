@@ -20,9 +20,9 @@ import signal
 import sys
 from pathlib import Path
 
-from govreport_ner import labelstudio_client as ls
-from govreport_ner.labelstudio_format import ExportValidationError
-from govreport_ner.reader import ReportReadError
+from govreport_ner import labelstudio as ls
+from govreport_ner.annotation.labelstudio_format import ExportValidationError
+from govreport_ner.text.reader import ReportReadError
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -41,7 +41,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def push(args: argparse.Namespace) -> int:
-    from govreport_ner.pipeline import metadata_by_file  # imports datasets: only push needs it
+    from govreport_ner.text.seeds import metadata_by_file
 
     inputs = Path(args.inputs)
     result = ls.push(

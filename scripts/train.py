@@ -9,8 +9,8 @@ python scripts/train.py +experiment=smoke
 import hydra
 from omegaconf import DictConfig
 
-import govreport_ner.config  # noqa: F401  (registers the config resolvers)
-from govreport_ner.training import train
+import govreport_ner.commands.config  # noqa: F401  (registers the config resolvers)
+from govreport_ner.train.trainer import train
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")

@@ -2,9 +2,9 @@
 
 import pytest
 
-from govreport_ner.agreement import MarkupError, disagreements, parse_markup, pass_agreement, to_markup
-from govreport_ner.gold_checks import inconsistent_labels, orphan_units
-from govreport_ner.labelstudio_format import AnnotatedTask
+from govreport_ner.annotation.agreement import MarkupError, disagreements, parse_markup, pass_agreement, to_markup
+from govreport_ner.annotation.gold_checks import inconsistent_labels, orphan_units
+from govreport_ner.annotation.labelstudio_format import AnnotatedTask
 from govreport_ner.spans import Span
 
 TEXT = "完成新造林1万亩，打好蓝天保卫战。"

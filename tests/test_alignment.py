@@ -3,9 +3,9 @@
 import pytest
 from helpers import multichar_tokenizer, span_of
 
-from govreport_ner.alignment import IGNORE, CharAligner
 from govreport_ner.labels import ID2TAG
-from govreport_ner.modeling import build_tiny
+from govreport_ner.model.alignment import IGNORE, CharAligner
+from govreport_ner.model.modeling import build_tiny
 from govreport_ner.spans import bio_to_spans, spans_to_bio
 
 TEXT = "完成新造林1.8万亩，打好蓝天保卫战。"

@@ -1,4 +1,4 @@
-"""govreport_ner.dataset: clause examples, region splits, statistics, and the export round trip."""
+"""govreport_ner.data.dataset: clause examples, region splits, statistics, and the export round trip."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from govreport_ner.dataset import (
+from govreport_ner.annotation.labelstudio_format import AnnotatedTask, parse_export, to_export_task
+from govreport_ner.data.dataset import (
     build_dataset,
     dataset_to_tasks,
     example_spans,
@@ -22,9 +23,8 @@ from govreport_ner.dataset import (
     task_clause_examples,
 )
 from govreport_ner.labels import BIO_TAGS, LABELS
-from govreport_ner.labelstudio_format import AnnotatedTask, parse_export, to_export_task
-from govreport_ner.segment import segment
 from govreport_ner.spans import Span, bio_to_spans
+from govreport_ner.text.segment import segment
 
 DOC_A = (
     "一、生态环境\n"

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from govreport_ner.agreement import export_tasks, read_pass
-from govreport_ner.dataset import build_dataset, statistics
-from govreport_ner.gold_checks import inconsistent_labels, orphan_units
+from govreport_ner.annotation.agreement import export_tasks, read_pass
+from govreport_ner.annotation.gold_checks import inconsistent_labels, orphan_units
+from govreport_ner.annotation.labelstudio_format import read_export
+from govreport_ner.data.dataset import build_dataset, statistics
 from govreport_ner.labels import LABELS
-from govreport_ner.labelstudio_format import read_export
-from govreport_ner.seeds import load_seed_documents
 from govreport_ner.spans import find_overlaps
+from govreport_ner.text.seeds import load_seed_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 

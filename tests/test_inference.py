@@ -1,4 +1,4 @@
-"""govreport_ner.inference: exact offsets, output formats, resume after a crash, shards, failures.
+"""govreport_ner.predict.batch: exact offsets, output formats, resume after a crash, shards, failures.
 
 Every model here is a tiny randomly initialised BERT saved into tmp_path: random weights
 tag nearly every character, which is exactly what an offset test wants (entities start
@@ -13,22 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from govreport_ner import rules
-from govreport_ner.inference import (
-    CSV_COLUMNS,
-    Failure,
-    RulePredictor,
-    batch_windows,
-    iter_documents,
-    load_predictor,
-    parse_shard,
-    partial_path,
-    run_batch,
-    shard_of,
-)
-from govreport_ner.labelstudio_format import parse_export
-from govreport_ner.modeling import build_tiny, save_checkpoint
-from govreport_ner.reader import read_report
+from govreport_ner.annotation.labelstudio_format import parse_export
+from govreport_ner.extract import rules
+from govreport_ner.model.modeling import build_tiny, save_checkpoint
+from govreport_ner.model.tagger import batch_windows
+from govreport_ner.predict.batch import run_batch
+from govreport_ner.predict.predictors import RulePredictor, load_predictor
+from govreport_ner.predict.writers import CSV_COLUMNS, partial_path
+from govreport_ner.text.inputs import Failure, iter_documents, parse_shard, shard_of
+from govreport_ner.text.reader import read_report
 
 # 𠮷 (U+20BB7) needs four bytes in GB18030; CRLF line breaks are kept as they are.
 CRLF_TEXT = (
@@ -437,8 +430,8 @@ def test_a_document_that_breaks_the_writer_is_reported_not_fatal(tmp_path):
 
 
 def test_model_plus_rules_hybrid_takes_rule_labels_from_the_rules():
-    from govreport_ner import rules
-    from govreport_ner.inference import ModelPredictor
+    from govreport_ner.extract import rules
+    from govreport_ner.predict.predictors import ModelPredictor
     from govreport_ner.spans import Span
 
     class FixedTagger:

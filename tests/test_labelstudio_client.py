@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from govreport_ner import labelstudio_client as lsc
-from govreport_ner.labelstudio_format import document_tasks, make_task
-from govreport_ner.reader import Document
+from govreport_ner import labelstudio as lsc
+from govreport_ner.annotation.labelstudio_format import document_tasks, make_task
 from govreport_ner.spans import Span
+from govreport_ner.text.reader import Document
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -125,7 +125,9 @@ def test_checkpoint_path_goes_through_inference_load_predictor(tmp_path, monkeyp
         calls.append(path)
         return Predictor()
 
-    monkeypatch.setitem(sys.modules, "govreport_ner.inference", types.SimpleNamespace(load_predictor=load_predictor))
+    monkeypatch.setitem(
+        sys.modules, "govreport_ner.predict.predictors", types.SimpleNamespace(load_predictor=load_predictor)
+    )
     predict, version = lsc.resolve_predictor(str(tmp_path))
     assert calls == [str(tmp_path)] and version == "e5-small@abc" and predict("5") == [Span(0, 1, "QUANTITY", "5")]
 
@@ -133,10 +135,10 @@ def test_checkpoint_path_goes_through_inference_load_predictor(tmp_path, monkeyp
 def test_checkpoint_path_errors_are_clear(tmp_path, monkeypatch):
     with pytest.raises(lsc.LabelStudioError, match="does not exist"):
         lsc.resolve_predictor(tmp_path / "missing")
-    monkeypatch.setitem(sys.modules, "govreport_ner.inference", None)  # not importable
-    with pytest.raises(lsc.LabelStudioError, match=r"govreport_ner\.inference.*cannot be imported"):
+    monkeypatch.setitem(sys.modules, "govreport_ner.predict.predictors", None)  # not importable
+    with pytest.raises(lsc.LabelStudioError, match=r"govreport_ner\.predict\.predictors.*cannot be imported"):
         lsc.resolve_predictor(tmp_path)
-    monkeypatch.setitem(sys.modules, "govreport_ner.inference", types.SimpleNamespace())
+    monkeypatch.setitem(sys.modules, "govreport_ner.predict.predictors", types.SimpleNamespace())
     with pytest.raises(lsc.LabelStudioError, match="no load_predictor"):
         lsc.resolve_predictor(tmp_path)
 
@@ -151,7 +153,7 @@ def test_checked_spans_reads_text_and_rejects_bad_spans():
 
 
 def test_build_tasks_from_seeds_use_metadata_and_carry_predictions():
-    from govreport_ner.pipeline import metadata_by_file
+    from govreport_ner.text.seeds import metadata_by_file
 
     def scored(text: str) -> list[Span]:
         return [Span(0, 2, "PROGRAM", text[:2], 0.25), Span(5, 6, "UNIT", text[5:6], 0.75)]

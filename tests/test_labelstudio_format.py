@@ -1,4 +1,4 @@
-"""govreport_ner.labelstudio_format: labeling config, tasks, predictions, and the export reader."""
+"""govreport_ner.annotation.labelstudio_format: labeling config, tasks, predictions, and the export reader."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from govreport_ner.labels import LABELS
-from govreport_ner.labelstudio_format import (
+from govreport_ner.annotation.labelstudio_format import (
     DRIFT_WINDOW,
     FROM_NAME,
     TO_NAME,
@@ -27,8 +26,9 @@ from govreport_ner.labelstudio_format import (
     to_export_task,
     write_tasks,
 )
-from govreport_ner.reader import Document
+from govreport_ner.labels import LABELS
 from govreport_ner.spans import Span, span_from_text
+from govreport_ner.text.reader import Document
 
 TEXT = "完成新造林1万亩，优良天数比例达75%以上。打好蓝天保卫战。"
 
@@ -475,7 +475,7 @@ def test_span_to_result():
 def test_the_same_task_in_two_exports_is_an_error(tmp_path):
     import json
 
-    from govreport_ner.labelstudio_format import ExportValidationError, read_export
+    from govreport_ner.annotation.labelstudio_format import ExportValidationError, read_export
 
     task = {
         "id": 1,

@@ -19,12 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from govreport_ner import labelstudio_client as lsc
-from govreport_ner.dataset import build_dataset
-from govreport_ner.labelstudio_format import read_export
-from govreport_ner.pipeline import metadata_by_file
-from govreport_ner.seeds import load_seed_documents
+from govreport_ner import labelstudio as lsc
+from govreport_ner.annotation.labelstudio_format import read_export
+from govreport_ner.data.dataset import build_dataset
 from govreport_ner.spans import Span
+from govreport_ner.text.seeds import load_seed_documents, metadata_by_file
 
 pytestmark = pytest.mark.labelstudio
 

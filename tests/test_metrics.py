@@ -2,7 +2,7 @@
 
 import pytest
 
-from govreport_ner.metrics import confusion, entity_scores, seqeval_scores
+from govreport_ner.evaluate.metrics import confusion, entity_scores, seqeval_scores
 from govreport_ner.spans import Span, spans_to_bio
 
 # Clause "a" (20 chars): gold Q(0,2) U(2,3) PROGRAM(5,9) PROJECT(10,14)

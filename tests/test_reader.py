@@ -1,4 +1,4 @@
-"""govreport_ner.reader: encodings, exact text, and errors that name the file."""
+"""govreport_ner.text.reader: encodings, exact text, and errors that name the file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from govreport_ner.reader import (
+from govreport_ner.text.reader import (
     Document,
     ReportReadError,
     decode_report,

@@ -1,4 +1,4 @@
-"""govreport_ner.rules: hand-written cases, flat and exact output, and scripts/prelabel.py."""
+"""govreport_ner.extract.rules: hand-written cases, flat and exact output, and scripts/prelabel.py."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govreport_ner import rules
+from govreport_ner.extract import rules
 from govreport_ner.labels import LABELS
-from govreport_ner.reader import read_report
 from govreport_ner.spans import Span, find_overlaps
+from govreport_ner.text.reader import read_report
 
 
 def tagged(text: str) -> list[tuple[str, str]]:
@@ -234,7 +234,7 @@ def test_prelabel_script_per_paragraph(tmp_path, run_script):
 
 
 def test_merge_with_rules_keeps_model_names_and_rule_amounts():
-    from govreport_ner.rules import merge_with_rules
+    from govreport_ner.extract.rules import merge_with_rules
     from govreport_ner.spans import Span
 
     clause = "完成新造林1万亩，打好蓝天保卫战。"

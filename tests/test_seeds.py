@@ -1,4 +1,4 @@
-"""govreport_ner.seeds: the seed reports and their metadata table."""
+"""govreport_ner.text.seeds: the seed reports and their metadata table."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from govreport_ner.labels import LABELS
-from govreport_ner.seeds import REQUIRED_COLUMNS, load_metadata, load_seed_documents
+from govreport_ner.text.seeds import REQUIRED_COLUMNS, load_metadata, load_seed_documents
 
 SEED_FILES = [
     "000_6c2b147dcb7daec6.txt",
@@ -115,7 +115,7 @@ def test_load_seed_documents_missing_file(tmp_path):
     write_csv(
         tmp_path / "regions.csv", list(REQUIRED_COLUMNS), [["d1", "absent.txt", "浚县", "河南", "county", "2022"]]
     )
-    from govreport_ner.reader import ReportReadError
+    from govreport_ner.text.reader import ReportReadError
 
     with pytest.raises(ReportReadError, match="absent.txt"):
         load_seed_documents(tmp_path)
@@ -130,7 +130,7 @@ def test_load_seed_documents_other_encodings(tmp_path):
 
 
 def test_region_aliases(seed_dir):
-    from govreport_ner import seeds
+    from govreport_ner.text import seeds
 
     if not hasattr(seeds, "region_aliases"):
         pytest.skip("seeds.region_aliases not present in this checkout")

@@ -1,4 +1,4 @@
-"""govreport_ner.segment: clause offsets, budgets, protected spans, and nothing lost."""
+"""govreport_ner.text.segment: clause offsets, budgets, protected spans, and nothing lost."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from govreport_ner.segment import DEFAULT_MAX_CHARS, Clause, segment
+from govreport_ner.text.segment import DEFAULT_MAX_CHARS, Clause, segment
 
 
 def texts(clauses: list[Clause]) -> list[str]:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from govreport_ner.extract.targets import QuantityValue, Target, extract_targets, parse_quantity, read_comparator
 from govreport_ner.spans import Span
-from govreport_ner.targets import QuantityValue, Target, extract_targets, parse_quantity, read_comparator
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

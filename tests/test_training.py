@@ -11,10 +11,10 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 
-from govreport_ner.config import CONFIG_DIR
-from govreport_ner.modeling import ModelLoadError, load_pretrained
-from govreport_ner.tagger import Tagger
-from govreport_ner.training import train
+from govreport_ner.commands.config import CONFIG_DIR
+from govreport_ner.model.modeling import ModelLoadError, load_pretrained
+from govreport_ner.model.tagger import Tagger
+from govreport_ner.train.trainer import train
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))

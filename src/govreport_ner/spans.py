@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from .labels import LABELS
+from govreport_ner.labels import LABELS
 
 
 @dataclass(frozen=True, order=True)

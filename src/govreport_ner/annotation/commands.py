@@ -7,8 +7,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from ..reader import read_report
-from .excerpts import Excerpt, sample_excerpts, write_excerpts_csv
+from govreport_ner.annotation.excerpts import Excerpt, sample_excerpts, write_excerpts_csv
+from govreport_ner.text.reader import read_report
 
 
 def sample_excerpts_command(cfg: DictConfig) -> list[Excerpt]:

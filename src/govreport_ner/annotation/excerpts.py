@@ -20,13 +20,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..reader import read_report
+from govreport_ner.text.reader import read_report
 
 KINDS = ("headline", "review", "tasks", "projects")
 HEADLINE_RE = re.compile(r"主要预期目标|主要目标是|主要目标为|预期目标是")
 PROJECTS_RE = re.compile(r"民生实事|为民办实事|重点项目|实事项目|民生工程")
 REVIEW_RE = re.compile(r"工作回顾|过去的一年|过去一年|一年来")
-DEADLINE_RE = re.compile(r"年底前|年内|月底前?|上半年|下半年|全年|今年|年前|月前|前完成|到20\d\d年|20\d\d年底|三年内|两年内")
+DEADLINE_RE = re.compile(
+    r"年底前|年内|月底前?|上半年|下半年|全年|今年|年前|月前|前完成|到20\d\d年|20\d\d年底|三年内|两年内"
+)
 PLAN_START_RE = re.compile(r"主要预期目标|总体要求|重点抓好|重点做好|重点工作")
 
 
@@ -100,13 +102,13 @@ def _sentences(offset: int, body: str) -> list[tuple[int, int]]:
     """A long line as its sentences (each ending at 。！？, the last at the line's end)."""
     cuts = [m.end() for m in SENTENCE_END_RE.finditer(body)]
     bounds = [0, *[c for c in cuts if c < len(body)], len(body)]
-    return [(offset + a, offset + b) for a, b in zip(bounds, bounds[1:]) if body[a:b].strip()]
+    return [(offset + a, offset + b) for a, b in zip(bounds, bounds[1:], strict=False) if body[a:b].strip()]
 
 
 def window_from(lines: Sequence[tuple[int, int]], first: int, target_chars: int, max_chars: int) -> tuple[int, int]:
     """Whole lines from ``lines[first]`` until about ``target_chars`` (never past ``max_chars`` unless one line is)."""
     start, end = lines[first][0], lines[first][1]
-    for line_start, line_end in lines[first + 1 :]:
+    for _line_start, line_end in lines[first + 1 :]:
         if end - start >= target_chars or line_end - start > max_chars:
             break
         end = line_end
@@ -133,7 +135,9 @@ def candidate_starts(text: str, lines: Sequence[tuple[int, int]], kind: str) -> 
     return list(range(split + 1, max(split + 1, len(lines) - 3)))
 
 
-def choose_window(text: str, kind: str, rng: random.Random, target_chars: int, max_chars: int) -> tuple[int, int] | None:
+def choose_window(
+    text: str, kind: str, rng: random.Random, target_chars: int, max_chars: int
+) -> tuple[int, int] | None:
     """The excerpt of a report for one kind of passage, or None when the report has no such passage."""
     lines = line_spans(text, max_chars)
     starts = candidate_starts(text, lines, kind)
@@ -248,8 +252,15 @@ def read_excerpts_csv(path: Path | str) -> list[Excerpt]:
     with Path(path).open(encoding="utf-8", newline="") as handle:
         return [
             Excerpt(
-                r["doc_id"], r["source"], int(r["start"]), int(r["end"]), r["sha256"],
-                r["region"], r["province"], int(r["year"]), r["kind"],
+                r["doc_id"],
+                r["source"],
+                int(r["start"]),
+                int(r["end"]),
+                r["sha256"],
+                r["region"],
+                r["province"],
+                int(r["year"]),
+                r["kind"],
             )
             for r in csv.DictReader(handle)
         ]

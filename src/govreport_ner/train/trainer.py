@@ -11,14 +11,14 @@ import torch
 from datasets import Dataset
 from omegaconf import DictConfig, OmegaConf
 
-from .alignment import CharAligner
-from .dataset import example_spans, split_by_region
-from .labels import BIO_TAGS, TAG2ID
-from .metrics import entity_scores, seqeval_scores
-from .modeling import build_model, save_checkpoint
-from .pipeline import load_gold_dataset, resolve_holdout
-from .spans import spans_to_bio
-from .tagger import Tagger
+from govreport_ner.data.dataset import example_spans, split_by_region
+from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
+from govreport_ner.evaluate.metrics import entity_scores, seqeval_scores
+from govreport_ner.labels import BIO_TAGS, TAG2ID
+from govreport_ner.model.alignment import CharAligner
+from govreport_ner.model.modeling import build_model, save_checkpoint
+from govreport_ner.model.tagger import Tagger
+from govreport_ner.spans import spans_to_bio
 
 log = logging.getLogger(__name__)
 

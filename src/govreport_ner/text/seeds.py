@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from .reader import Document, read_report
+from govreport_ner.text.reader import Document, read_report
 
 REQUIRED_COLUMNS = ("doc_id", "file", "region", "province", "level", "year")
 
@@ -65,3 +65,11 @@ def region_aliases(metadata: dict[str, SeedMeta]) -> dict[str, str]:
             if alias:
                 aliases[alias] = meta.region
     return aliases
+
+
+def metadata_by_file(inputs: Path, metadata: str | None) -> dict[str, SeedMeta]:
+    """File name -> metadata row, from a regions.csv given or lying beside the inputs."""
+    table = Path(metadata) if metadata else (inputs if inputs.is_dir() else inputs.parent) / "regions.csv"
+    if not table.exists():
+        return {}
+    return {meta.file: meta for meta in load_metadata(table).values()}

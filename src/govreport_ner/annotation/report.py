@@ -11,12 +11,12 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from . import rules
-from .agreement import export_tasks, pass_agreement, read_pass
-from .dataset import build_dataset, format_statistics, statistics
-from .labels import LABELS
-from .metrics import entity_scores
-from .seeds import load_seed_documents
+from govreport_ner.annotation.agreement import export_tasks, pass_agreement, read_pass
+from govreport_ner.data.dataset import build_dataset, format_statistics, statistics
+from govreport_ner.evaluate.metrics import entity_scores
+from govreport_ner.extract import rules
+from govreport_ner.labels import LABELS
+from govreport_ner.text.seeds import load_seed_documents
 
 BEGIN, END = "<!-- measured:begin -->", "<!-- measured:end -->"
 

@@ -3,7 +3,7 @@
 Windows of all clauses given (from many documents) are sorted by length and cut into
 batches of at most ``batch_size`` windows and ``max_tokens`` padded tokens, so short clauses
 go in large batches and long ones in small batches. ``_logits`` is the one method an engine
-(ONNX Runtime, see :mod:`govreport_ner.inference`) overrides.
+(ONNX Runtime, see :mod:`govreport_ner.predict.batch`) overrides.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .alignment import CharAligner, Window
-from .labels import ID2TAG
-from .modeling import load_checkpoint
-from .spans import Span, bio_to_spans
+from govreport_ner.labels import ID2TAG
+from govreport_ner.model.alignment import CharAligner, Window
+from govreport_ner.model.modeling import load_checkpoint
+from govreport_ner.spans import Span, bio_to_spans
 
 DEFAULT_BATCH_SIZE = 64
 DEFAULT_MAX_TOKENS = 2048
@@ -127,7 +127,7 @@ class Tagger:
 
     def predict_spans(self, text: str, max_chars: int | None = 200) -> list[Span]:
         """Spans of a whole document (document offsets), clause by clause."""
-        from .segment import segment
+        from govreport_ner.text.segment import segment
 
         clauses = segment(text, max_chars)
         per_clause = self.predict_clauses([c.text for c in clauses])

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .labels import LABELS
-from .reader import Document
-from .spans import Span, find_overlaps
+from govreport_ner.labels import LABELS
+from govreport_ner.spans import Span, find_overlaps
+from govreport_ner.text.reader import Document
 
 FROM_NAME = "label"
 TO_NAME = "text"

@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .labelstudio_format import AnnotatedTask
-from .spans import Span
+from govreport_ner.annotation.labelstudio_format import AnnotatedTask
+from govreport_ner.spans import Span
 
 CONTEXT = 2  # characters on each side that make two occurrences "the same context"
 

@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .labels import TAG2ID
+from govreport_ner.labels import TAG2ID
 
 IGNORE = -100
 # Subword mode tokenizes these pieces separately, so that a number, its magnitude (万/亿) and a

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from .labels import LABELS
-from .spans import Span
+from govreport_ner.labels import LABELS
+from govreport_ner.spans import Span
 
 Keyed = tuple[str, Span]  # (example or document id, span)
 

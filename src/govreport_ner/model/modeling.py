@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from .labels import BIO_TAGS, ID2TAG, TAG2ID
+from govreport_ner.labels import BIO_TAGS, ID2TAG, TAG2ID
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 ALIGNMENT_FILE = "govreport_ner.json"

@@ -32,8 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from .segment import segment
-from .spans import Span, span_from_text
+from govreport_ner.spans import Span, span_from_text
+from govreport_ner.text.segment import segment
 
 # --------------------------------------------------------------------------- numbers
 
@@ -398,7 +398,7 @@ def extract_targets(text: str, spans: Sequence[Span], max_chars: int | None = No
     """One :class:`Target` per QUANTITY span of the document, in document order.
 
     ``spans`` are entity spans in document offsets (gold, rules or model output). The
-    document is segmented into clauses with :func:`govreport_ner.segment.segment`
+    document is segmented into clauses with :func:`govreport_ner.text.segment.segment`
     (``max_chars`` as there; entity spans are never cut). The unit is the UNIT written
     directly after the quantity (only whitespace, 余 or 多 between), or, in a list
     joined by 、/和/及/与/或 that writes the unit once (``1万、2万亩``), the next unit in

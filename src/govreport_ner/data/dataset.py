@@ -8,10 +8,10 @@ from collections.abc import Iterable, Sequence
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from datasets import Sequence as HFSequence
 
-from .labels import BIO_TAGS, LABELS
-from .labelstudio_format import AnnotatedTask
-from .segment import DEFAULT_MAX_CHARS, segment
-from .spans import Span, spans_to_bio
+from govreport_ner.annotation.labelstudio_format import AnnotatedTask
+from govreport_ner.labels import BIO_TAGS, LABELS
+from govreport_ner.spans import Span, spans_to_bio
+from govreport_ner.text.segment import DEFAULT_MAX_CHARS, segment
 
 SPAN_FEATURE = {"start": Value("int32"), "end": Value("int32"), "label": Value("string"), "text": Value("string")}
 FEATURES = Features(

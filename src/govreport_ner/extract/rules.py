@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .segment import segment
-from .spans import Span
+from govreport_ner.spans import Span
+from govreport_ner.text.segment import segment
 
 MODEL_VERSION = "rules-0.1"
 

@@ -10,11 +10,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from .labels import LABELS
-from .labelstudio_format import AnnotatedTask, to_export_task
-from .metrics import entity_scores
-from .seeds import SeedMeta
-from .spans import Span
+from govreport_ner.annotation.labelstudio_format import AnnotatedTask, to_export_task
+from govreport_ner.evaluate.metrics import entity_scores
+from govreport_ner.labels import LABELS
+from govreport_ner.spans import Span
+from govreport_ner.text.seeds import SeedMeta
 
 MARKUP_RE = re.compile(r"\[\[(?P<label>[A-Z]+)\|(?P<text>[^\[\]|]*)\]\]")
 

@@ -1,0 +1,1 @@
+"""The Hydra commands behind ``scripts/``: the only code that reads a Hydra config."""
