@@ -266,14 +266,13 @@ def gold_scores(predictors: dict, gold: str, max_chars: int) -> dict:
     """Strict micro-F1 of each engine on every gold clause, and its change against torch fp32."""
     from govreport_ner.annotation.labelstudio_format import read_export
     from govreport_ner.data.dataset import build_dataset
-    from govreport_ner.evaluate.scoring import score_predictions
+    from govreport_ner.evaluate.scoring import evaluate_systems
 
     tasks, _ = read_export(gold, skip_unannotated=True)
     dataset = build_dataset(tasks, max_chars)
     out, reference = {}, None
-    for engine, predictor in predictors.items():
-        predicted = predictor.tagger.predict_clauses(dataset["text"], predictor.batch_size)
-        scores = score_predictions(dataset, predicted)
+    for engine, result in evaluate_systems(dataset, predictors).items():
+        predicted, scores = result["predictions"], result["scores"]
         strict = scores["strict"]
         keys = [sorted((s.start, s.end, s.label) for s in spans) for spans in predicted]
         reference = reference if reference is not None else keys

@@ -18,7 +18,8 @@ from govreport_ner.extract import rules
 from govreport_ner.model.modeling import build_tiny, save_checkpoint
 from govreport_ner.model.tagger import batch_windows
 from govreport_ner.predict.batch import run_batch
-from govreport_ner.predict.predictors import RulePredictor, load_predictor
+from govreport_ner.predict.predictors import load_predictor
+from govreport_ner.predict.protocol import RulePredictor
 from govreport_ner.predict.writers import CSV_COLUMNS, partial_path
 from govreport_ner.text.inputs import Failure, iter_documents, parse_shard, shard_of
 from govreport_ner.text.reader import read_report

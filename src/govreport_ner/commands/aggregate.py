@@ -15,8 +15,8 @@ from govreport_ner.evaluate.folds import fold_scores, format_loro
 def aggregate_command(cfg: DictConfig) -> dict:
     """Leave-one-region-out summary: mean and spread per label of the model, model+rules and rules."""
     from govreport_ner.evaluate.folds import aggregate_folds
-    from govreport_ner.evaluate.scoring import hybrid_predictor, rule_predictor, score_predictions
-    from govreport_ner.model.tagger import Tagger
+    from govreport_ner.evaluate.scoring import evaluate_systems, systems_against_rules
+    from govreport_ner.predict.predictors import load_predictor
 
     sweep = Path(cfg.sweep_dir)
     folds = {p.parent.name: json.loads(p.read_text()) for p in sorted(sweep.glob("holdout-*/metrics.json"))}
@@ -28,9 +28,9 @@ def aggregate_command(cfg: DictConfig) -> dict:
     for name, metrics in folds.items():
         holdout = resolve_holdout(OmegaConf.merge(cfg.data, {"holdout": metrics["holdout"]}))
         test = split_by_region(dataset, holdout)["test"]
-        model = Tagger.from_checkpoint(sweep / name).predict_clauses
-        for system, predict in (("model", model), ("model+rules", hybrid_predictor(model)), ("rules", rule_predictor)):
-            systems[system][name] = fold_scores(score_predictions(test, predict(test["text"]))["strict"])
+        results = evaluate_systems(test, systems_against_rules(load_predictor(sweep / name)))
+        for system, result in results.items():
+            systems[system][name] = fold_scores(result["scores"]["strict"])
     summary = {"folds": systems, "summary": {name: aggregate_folds(f) for name, f in systems.items() if f}}
     out = Path(cfg.output)
     out.mkdir(parents=True, exist_ok=True)

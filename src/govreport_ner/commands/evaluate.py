@@ -18,21 +18,12 @@ def evaluation_clauses(cfg: DictConfig):
 def evaluate_command(cfg: DictConfig) -> dict:
     """Score a checkpoint and the rules on the same clauses; write JSON, Markdown and a chart."""
     from govreport_ner.evaluate.report import write_reports
-    from govreport_ner.evaluate.scoring import evaluate_systems, hybrid_predictor, rule_predictor
+    from govreport_ner.evaluate.scoring import evaluate_systems, systems_against_rules
+    from govreport_ner.predict.predictors import load_predictor
 
     clauses = evaluation_clauses(cfg)
-    systems = {"rules": rule_predictor}
-    main = "rules"
-    if str(cfg.checkpoint) != "rules":
-        from govreport_ner.model.tagger import Tagger
-
-        tagger = Tagger.from_checkpoint(cfg.checkpoint)
-        main = "model"
-
-        def model(texts):
-            return tagger.predict_clauses(texts, cfg.batch_size)
-
-        systems = {"model": model, "model+rules": hybrid_predictor(model), **systems}
+    systems = systems_against_rules(load_predictor(cfg))
+    main = next(iter(systems))
     results = evaluate_systems(clauses, systems)
     paths = write_reports(results, cfg.output_dir, main, region_ids(cfg.data))
     for name, result in results.items():

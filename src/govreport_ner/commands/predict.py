@@ -6,12 +6,10 @@ import json
 import time
 from pathlib import Path
 
-from govreport_ner.model.tagger import DEFAULT_BATCH_SIZE, DEFAULT_MAX_TOKENS
 from govreport_ner.predict.batch import DEFAULT_BUFFER_CHARS, DEFAULT_BUFFER_DOCS, run_batch
 from govreport_ner.predict.predictors import ENGINES, load_predictor
 from govreport_ner.predict.writers import make_writer
 from govreport_ner.text.inputs import parse_shard
-from govreport_ner.text.segment import DEFAULT_MAX_CHARS
 
 
 def predict_command(cfg) -> int:
@@ -21,17 +19,7 @@ def predict_command(cfg) -> int:
     if cfg.get("engine", "torch") not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {cfg.engine!r}")
     started = time.perf_counter()
-    predictor = load_predictor(
-        str(cfg.checkpoint),
-        engine=cfg.get("engine", "torch"),
-        quantize=bool(cfg.get("quantize", False)),
-        onnx_dir=cfg.get("onnx_dir"),
-        num_threads=cfg.get("num_threads"),
-        batch_size=int(cfg.get("batch_size", DEFAULT_BATCH_SIZE)),
-        max_tokens=int(cfg.get("max_tokens", DEFAULT_MAX_TOKENS)),
-        max_chars=cfg.get("max_chars", DEFAULT_MAX_CHARS),
-        rule_labels=list(cfg.get("rule_labels") or []),
-    )
+    predictor = load_predictor(cfg)
     load_seconds = time.perf_counter() - started
     inputs = cfg.inputs
     if not isinstance(inputs, (str, Path)):

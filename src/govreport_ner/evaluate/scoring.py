@@ -1,34 +1,33 @@
-"""Evaluation of a checkpoint (and of the rules) on gold clauses: per label, per region, reports and a chart."""
+"""Scoring any :class:`~govreport_ner.predict.predictors.Predictor` on gold clauses: per label, per region, confusion."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from datasets import Dataset
 
 from govreport_ner.data.dataset import example_spans
 from govreport_ner.evaluate.metrics import confusion, entity_scores
 from govreport_ner.extract import rules
+from govreport_ner.predict.protocol import Predictor, RulePredictor
 from govreport_ner.spans import Span
 
-Predictor = Callable[[Sequence[str]], list[list[Span]]]
 
+def systems_against_rules(
+    predictor: Predictor, hybrid_labels: Sequence[str] = rules.RULE_LABELS_FOR_HYBRID
+) -> dict[str, Predictor]:
+    """What an evaluation compares: a model, its hybrid with the rules (``hybrid_labels``), the rules.
 
-def rule_predictor(texts: Sequence[str]) -> list[list[Span]]:
-    """The rule pre-annotator applied clause by clause."""
-    return [rules.tag_clause(text) for text in texts]
-
-
-def hybrid_predictor(model_predict: Predictor, rule_labels: Sequence[str] = rules.RULE_LABELS_FOR_HYBRID) -> Predictor:
-    """Model spans for the labels rules are poor at, rule spans for ``rule_labels``."""
-
-    def predict(texts: Sequence[str]) -> list[list[Span]]:
-        return [
-            rules.merge_with_rules(t, spans, rule_labels) for t, spans in zip(texts, model_predict(texts), strict=True)
-        ]
-
-    return predict
+    A rule predictor is compared with nothing but itself.
+    """
+    if isinstance(predictor, RulePredictor):
+        return {"rules": predictor}
+    return {
+        "model": predictor,
+        "model+rules": predictor.with_rule_labels(hybrid_labels),
+        "rules": RulePredictor(predictor.max_chars),
+    }
 
 
 def score_predictions(dataset: Dataset, predicted: Sequence[Sequence[Span]]) -> dict:
@@ -48,9 +47,9 @@ def score_predictions(dataset: Dataset, predicted: Sequence[Sequence[Span]]) -> 
 
 
 def evaluate_systems(dataset: Dataset, systems: dict[str, Predictor]) -> dict:
-    """Scores of every system (model, rules, ...) on the same clauses, with their predictions."""
+    """Scores of every predictor (model, rules, ONNX, hybrid...) on the same clauses, with their predictions."""
     results = {}
-    for name, predict in systems.items():
-        predicted = predict(dataset["text"])
+    for name, predictor in systems.items():
+        predicted = predictor.predict_clauses(dataset["text"])
         results[name] = {"scores": score_predictions(dataset, predicted), "predictions": predicted}
     return results

@@ -26,6 +26,7 @@ from govreport_ner.labelstudio.client import (
     PushConflict,
     ensure_project,
 )
+from govreport_ner.predict.protocol import RulePredictor
 from govreport_ner.spans import Span, span_from_text
 from govreport_ner.text.reader import ReportReadError, iter_inputs
 from govreport_ner.text.seeds import SeedMeta
@@ -122,8 +123,13 @@ def plan_push(tasks: Sequence[dict], existing: Sequence[ExistingTask], model_ver
 
 
 def rule_predictor() -> tuple[Predictor, str]:
-    """The rule pre-annotator (:func:`govreport_ner.extract.rules.tag_text`) and its model version."""
-    return rules.tag_text, rules.MODEL_VERSION
+    """The rule pre-annotator on whole documents and its model version.
+
+    No clause budget, as for the gold's rule baseline (``annotation_report``); see
+    :class:`govreport_ner.predict.protocol.RulePredictor`.
+    """
+    predictor = RulePredictor(max_chars=None)
+    return predictor.predict_spans, predictor.model_version
 
 
 def load_checkpoint_predictor(path: Path | str) -> tuple[Predictor, str]:

@@ -1,74 +1,25 @@
-"""Predictors: the one interface between a tagger (rules, torch or ONNX model, hybrid) and its users.
+"""Model predictors and :func:`load_predictor`, which builds any :class:`~govreport_ner.predict.protocol.Predictor`.
 
-A :class:`Predictor` tags clause texts (:meth:`~Predictor.predict_clauses`, clause offsets)
-and whole documents (:meth:`~Predictor.predict_documents`, document offsets): a document is
-segmented once with the predictor's clause budget, every clause of a batch of documents is
-tagged together, and the spans are shifted back to the document. Prediction (``predict.py``),
-evaluation (``evaluate.py``, ``aggregate.py``), Label Studio pre-annotations and the
-benchmarks all go through it; :func:`load_predictor` builds any of them.
+``load_predictor`` is what prediction (``predict.py``), evaluation (``evaluate.py``,
+``aggregate.py``), Label Studio pre-annotations and the benchmarks call: the rules, a torch
+or ONNX model, or the model+rules hybrid, from a checkpoint path or a config.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from govreport_ner.extract import rules
 from govreport_ner.model.onnx import OnnxTagger, _tokenizer_only, onnx_cache, onnx_model_path, onnx_session
 from govreport_ner.model.tagger import DEFAULT_BATCH_SIZE, DEFAULT_MAX_TOKENS, Tagger
 from govreport_ner.model.threads import configure_threads
+from govreport_ner.predict.protocol import ClausePredictor, Predictor, RulePredictor
 from govreport_ner.spans import Span
-from govreport_ner.text.segment import DEFAULT_MAX_CHARS, segment
+from govreport_ner.text.segment import DEFAULT_MAX_CHARS
 
 ENGINES = ("torch", "onnx")
 RULES = "rules"
-
-
-@runtime_checkable
-class Predictor(Protocol):
-    """Anything that tags text: spans per clause, or per document (document offsets)."""
-
-    model_version: str
-
-    def predict_clauses(self, clauses: Sequence[str]) -> list[list[Span]]: ...
-
-    def predict_documents(self, texts: Sequence[str]) -> list[list[Span]]: ...
-
-    def predict_spans(self, text: str) -> list[Span]: ...
-
-
-class ClausePredictor:
-    """The document path shared by every predictor: segment once, tag the clauses, shift back."""
-
-    model_version = ""
-    max_chars: int | None = DEFAULT_MAX_CHARS
-
-    def predict_clauses(self, clauses: Sequence[str]) -> list[list[Span]]:
-        """Spans (clause-local offsets) of each clause text."""
-        raise NotImplementedError
-
-    def predict_documents(self, texts: Sequence[str]) -> list[list[Span]]:
-        """Spans of several documents; their clauses are tagged together."""
-        per_doc = [segment(text, self.max_chars) for text in texts]
-        predicted = iter(self.predict_clauses([clause.text for clauses in per_doc for clause in clauses]))
-        return [[s.shifted(c.start) for c in clauses for s in next(predicted)] for clauses in per_doc]
-
-    def predict_spans(self, text: str) -> list[Span]:
-        """Spans of one document (document offsets)."""
-        return self.predict_documents([text])[0]
-
-
-class RulePredictor(ClausePredictor):
-    """The rule pre-annotator behind the same interface as a model."""
-
-    model_version = rules.MODEL_VERSION
-
-    def __init__(self, max_chars: int | None = DEFAULT_MAX_CHARS):
-        self.max_chars = max_chars
-
-    def predict_clauses(self, clauses: Sequence[str]) -> list[list[Span]]:
-        return [rules.tag_clause(clause) for clause in clauses]
 
 
 class ModelPredictor(ClausePredictor):
@@ -101,7 +52,35 @@ class ModelPredictor(ClausePredictor):
         return ModelPredictor(self.tagger, self.max_chars, self.batch_size, rule_labels)
 
 
-def load_predictor(
+PREDICTOR_KEYS = (
+    "engine",
+    "quantize",
+    "onnx_dir",
+    "num_threads",
+    "batch_size",
+    "max_tokens",
+    "max_chars",
+    "rule_labels",
+)
+
+
+def load_predictor(checkpoint: Path | str | Mapping, **options) -> Predictor:
+    """The predictor of ``checkpoint`` (see :func:`build_predictor`), or of a config.
+
+    Given a mapping (the ``predict`` or ``evaluate`` config), its ``checkpoint`` and the
+    :data:`PREDICTOR_KEYS` it has are used; ``options`` override them.
+    """
+    if isinstance(checkpoint, Mapping):
+        cfg = checkpoint
+        checkpoint = str(cfg["checkpoint"])
+        given = {key: cfg[key] for key in PREDICTOR_KEYS if key in cfg}
+        if given.get("rule_labels") is not None:
+            given["rule_labels"] = [str(label) for label in given["rule_labels"]]
+        options = {**given, **options}
+    return build_predictor(checkpoint, **options)
+
+
+def build_predictor(
     checkpoint: Path | str,
     engine: str = "torch",
     quantize: bool = False,
@@ -110,9 +89,9 @@ def load_predictor(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     max_chars: int | None = DEFAULT_MAX_CHARS,
-    rule_labels: Sequence[str] = (),
-):
-    """A predictor with ``.predict_spans(text)``, ``.predict_documents(texts)`` and ``.model_version``.
+    rule_labels: Sequence[str] | None = (),
+) -> Predictor:
+    """A :class:`Predictor`: the rules, a torch or ONNX model, or a model+rules hybrid.
 
     ``rule_labels`` (e.g. QUANTITY, UNIT, DEADLINE) makes a model+rules hybrid: the rule
     pre-annotator decides those labels, the model the others.
@@ -138,5 +117,5 @@ def load_predictor(
         tagger = OnnxTagger(onnx_session(path, threads), base.tokenizer, base.aligner, version)
     else:
         tagger = Tagger.from_checkpoint(checkpoint)
-    tagger.max_tokens = max_tokens
-    return ModelPredictor(tagger, max_chars, batch_size, rule_labels)
+    tagger.max_tokens = int(max_tokens)
+    return ModelPredictor(tagger, max_chars, int(batch_size), rule_labels or ())
