@@ -7,7 +7,6 @@ python scripts/aggregate.py sweep_dir=runs/e5_small
 import hydra
 from omegaconf import DictConfig
 
-import govreport_ner.commands.config  # noqa: F401  (registers the config resolvers)
 from govreport_ner.commands.aggregate import aggregate_command
 
 

@@ -6,6 +6,7 @@ python scripts/annotation_report.py
 import hydra
 from omegaconf import DictConfig
 
+import govreport_ner.commands  # noqa: F401  (registers the config resolvers)
 from govreport_ner.annotation.report import annotation_report_command
 
 

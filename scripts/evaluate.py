@@ -9,7 +9,6 @@ checkpoint=rules scores the rule pre-annotator alone (on every gold clause when 
 import hydra
 from omegaconf import DictConfig
 
-import govreport_ner.commands.config  # noqa: F401  (registers the config resolvers)
 from govreport_ner.commands.evaluate import evaluate_command
 
 

@@ -13,7 +13,6 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-import govreport_ner.commands.config  # noqa: F401  (registers the config resolvers)
 from govreport_ner.commands.predict import predict_command
 
 

@@ -64,14 +64,14 @@ def score_table(scores: dict, title: str, columns=("precision", "recall", "f1"))
 
 def measured_section(cfg: DictConfig) -> tuple[str, dict]:
     """The Markdown section and the raw numbers."""
-    seeds = load_seed_documents(cfg.seed_dir)
+    seeds = load_seed_documents(cfg.data.seed_dir)
     passes = {name: read_pass(Path(cfg.passes_dir) / name, seeds) for name in cfg.passes}
     gold = read_pass(cfg.adjudicated_dir, seeds)
     first, second = (passes[name] for name in cfg.passes)
     agreement = pass_agreement(first, second)
     vs_gold = {name: pass_agreement(gold, tasks) for name, tasks in passes.items()}
     rule_scores = entity_scores([(t.doc_id, t.spans) for t in gold], [(t.doc_id, rules.tag_text(t.text)) for t in gold])
-    dataset = build_dataset(gold, cfg.max_chars)
+    dataset = build_dataset(gold, cfg.data.max_chars)
     stats = statistics(dataset)
     a, b = cfg.passes
     parts = [
@@ -91,7 +91,7 @@ def measured_section(cfg: DictConfig) -> tuple[str, dict]:
         "",
         format_statistics(stats),
         "",
-        f"(clauses at the default budget of {cfg.max_chars} characters, as built by the dataset builder)",
+        f"(clauses at the default budget of {cfg.data.max_chars} characters, as built by the dataset builder)",
         "",
         f"### Rule pre-annotator ({rules.MODEL_VERSION}) against the gold",
         "",
@@ -104,7 +104,7 @@ def measured_section(cfg: DictConfig) -> tuple[str, dict]:
 
 def annotation_report_command(cfg: DictConfig) -> dict:
     """Write the gold exports, ``annotations/measured.json`` and the README's measured section."""
-    seeds = load_seed_documents(cfg.seed_dir)
+    seeds = load_seed_documents(cfg.data.seed_dir)
     gold = read_pass(cfg.adjudicated_dir, seeds)
     paths = write_gold(gold, Path(cfg.gold_dir))
     section, numbers = measured_section(cfg)

@@ -28,7 +28,7 @@ def aggregate_command(cfg: DictConfig) -> dict:
     for name, metrics in folds.items():
         holdout = resolve_holdout(OmegaConf.merge(cfg.data, {"holdout": metrics["holdout"]}))
         test = split_by_region(dataset, holdout)["test"]
-        results = evaluate_systems(test, systems_against_rules(load_predictor(sweep / name)))
+        results = evaluate_systems(test, systems_against_rules(load_predictor(sweep / name), cfg.hybrid_rule_labels))
         for system, result in results.items():
             systems[system][name] = fold_scores(result["scores"]["strict"])
     summary = {"folds": systems, "summary": {name: aggregate_folds(f) for name, f in systems.items() if f}}

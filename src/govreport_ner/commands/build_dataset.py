@@ -13,7 +13,7 @@ from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
 
 def build_dataset_command(cfg: DictConfig) -> dict:
     """Build the DatasetDict, save it to ``output_dir`` and print its statistics."""
-    dataset, report = load_gold_dataset(cfg.data, cfg.get("skip_unannotated", False))
+    dataset, report = load_gold_dataset(cfg.data, cfg.skip_unannotated)
     dataset_dict = split_by_region(dataset, resolve_holdout(cfg.data))
     out = Path(cfg.output_dir)
     dataset_dict.save_to_disk(str(out))

@@ -1,4 +1,4 @@
-"""Hydra/OmegaConf helpers shared by the entry points in ``scripts/``."""
+"""Hydra/OmegaConf helpers of the commands: the config folder, the project root, the resolvers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "configs")
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+CONFIG_DIR = str(PROJECT_ROOT / "configs")
 
 
 def holdout_name(holdout) -> str:
@@ -23,6 +24,8 @@ def register_resolvers() -> None:
     """Register the project's OmegaConf resolvers (idempotent)."""
     if not OmegaConf.has_resolver("holdout_name"):
         OmegaConf.register_new_resolver("holdout_name", holdout_name)
+    if not OmegaConf.has_resolver("project_root"):  # configs/paths/default.yaml
+        OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT))
 
 
 def to_container(cfg: DictConfig) -> dict:

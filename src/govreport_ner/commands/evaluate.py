@@ -12,7 +12,7 @@ def evaluation_clauses(cfg: DictConfig):
     """The gold clauses an evaluation runs on: held-out regions, or every clause."""
     dataset, _ = load_gold_dataset(cfg.data)
     splits = split_by_region(dataset, resolve_holdout(cfg.data))
-    return splits.get(cfg.get("split", "test"), splits["train"])
+    return splits.get(cfg.split, splits["train"])
 
 
 def evaluate_command(cfg: DictConfig) -> dict:
@@ -22,7 +22,7 @@ def evaluate_command(cfg: DictConfig) -> dict:
     from govreport_ner.predict.predictors import load_predictor
 
     clauses = evaluation_clauses(cfg)
-    systems = systems_against_rules(load_predictor(cfg))
+    systems = systems_against_rules(load_predictor(cfg), cfg.hybrid_rule_labels)
     main = next(iter(systems))
     results = evaluate_systems(clauses, systems)
     paths = write_reports(results, cfg.output_dir, main, region_ids(cfg.data))

@@ -9,14 +9,11 @@ from datasets import Dataset
 
 from govreport_ner.data.dataset import example_spans
 from govreport_ner.evaluate.metrics import confusion, entity_scores
-from govreport_ner.extract import rules
 from govreport_ner.predict.protocol import Predictor, RulePredictor
 from govreport_ner.spans import Span
 
 
-def systems_against_rules(
-    predictor: Predictor, hybrid_labels: Sequence[str] = rules.RULE_LABELS_FOR_HYBRID
-) -> dict[str, Predictor]:
+def systems_against_rules(predictor: Predictor, hybrid_labels: Sequence[str]) -> dict[str, Predictor]:
     """What an evaluation compares: a model, its hybrid with the rules (``hybrid_labels``), the rules.
 
     A rule predictor is compared with nothing but itself.
