@@ -32,8 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from govreport_ner.spans import Span, span_from_text
-from govreport_ner.text.segment import segment
+from govreport_ner.spans import Span, check_spans
+from govreport_ner.text.segment import Clause, segment
 
 # --------------------------------------------------------------------------- numbers
 
@@ -384,17 +384,9 @@ def _make_target(
     )
 
 
-def _checked_spans(text: str, spans: Sequence[Span]) -> list[Span]:
-    """Spans sorted, with ``text`` re-read from the document; out-of-range spans raise."""
-    out = []
-    for s in sorted(spans):
-        if not 0 <= s.start < s.end <= len(text):
-            raise ValueError(f"span {s.start}-{s.end} {s.label} outside text of length {len(text)}")
-        out.append(span_from_text(text, s.start, s.end, s.label, s.score))
-    return out
-
-
-def extract_targets(text: str, spans: Sequence[Span], max_chars: int | None = None) -> list[Target]:
+def extract_targets(
+    text: str, spans: Sequence[Span], max_chars: int | None = None, clauses: Sequence[Clause] | None = None
+) -> list[Target]:
     """One :class:`Target` per QUANTITY span of the document, in document order.
 
     ``spans`` are entity spans in document offsets (gold, rules or model output). The
@@ -405,9 +397,17 @@ def extract_targets(text: str, spans: Sequence[Span], max_chars: int | None = No
     the list. The deadline is the nearest DEADLINE in the clause, preferring one before
     the quantity, else the last one in earlier clauses of the same line. The project is
     the nearest PROJECT or PROGRAM in the clause.
+
+    ``clauses`` (the clauses a predictor tagged) are used as they are instead of segmenting.
     """
-    ordered = _checked_spans(text, spans)
-    clauses = segment(text, max_chars, keep_together=[(s.start, s.end) for s in ordered])
+    ordered = sorted(check_spans(text, spans))
+    if clauses is None:
+        clauses = segment(text, max_chars, keep_together=[(s.start, s.end) for s in ordered])
+    return targets_in_clauses(text, ordered, clauses)
+
+
+def targets_in_clauses(text: str, ordered: Sequence[Span], clauses: Sequence[Clause]) -> list[Target]:
+    """The targets of spans already checked (:func:`govreport_ner.spans.check_spans`) and sorted, in ``clauses``."""
     bounds = [(c.start, c.end) for c in clauses]
     starts = [c.start for c in clauses]
     context = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +17,6 @@ from govreport_ner.annotation.labelstudio_format import (
     document_tasks,
 )
 from govreport_ner.extract import rules
-from govreport_ner.labels import LABELS
 from govreport_ner.labelstudio.client import (
     DEFAULT_LABEL_CONFIG,
     DEFAULT_TITLE,
@@ -27,7 +26,8 @@ from govreport_ner.labelstudio.client import (
     ensure_project,
 )
 from govreport_ner.predict.protocol import RulePredictor
-from govreport_ner.spans import Span, span_from_text
+from govreport_ner.spans import Span
+from govreport_ner.spans import check_spans as checked_spans
 from govreport_ner.text.reader import ReportReadError, iter_inputs
 from govreport_ner.text.seeds import SeedMeta
 
@@ -176,16 +176,6 @@ def resolve_predictor(checkpoint: Any = "rules", model_version: str | None = Non
     return predict, model_version or version
 
 
-def checked_spans(text: str, spans: Iterable[Span], doc_id: str = "") -> list[Span]:
-    """Predicted spans with their text read from ``text``; an error for unknown labels or bad offsets."""
-    out = []
-    for s in spans:
-        if s.label not in LABELS or not 0 <= s.start < s.end <= len(text):
-            raise ValueError(f"{doc_id}: predictor returned an invalid span {s.start}-{s.end} {s.label!r}")
-        out.append(s if s.text == text[s.start : s.end] else span_from_text(text, s.start, s.end, s.label, s.score))
-    return out
-
-
 def build_tasks(
     inputs: Path | str,
     per: str = "document",
@@ -198,7 +188,7 @@ def build_tasks(
     ``metadata`` maps file names to :class:`SeedMeta` (doc id and region), as
     :func:`govreport_ner.commands.pipeline.metadata_by_file` returns; files not in it keep their stem as id.
     """
-    predict_spans = predict_spans or rules.tag_text
+    predict_spans = predict_spans or rule_predictor()[0]
     metadata = metadata or {}
     tasks: list[dict] = []
     failed: list[ReportReadError] = []

@@ -18,6 +18,7 @@ from govreport_ner.labels import ID2TAG
 from govreport_ner.model.alignment import CharAligner, Window
 from govreport_ner.model.modeling import load_checkpoint
 from govreport_ner.spans import Span, bio_to_spans
+from govreport_ner.text.segment import DEFAULT_MAX_CHARS, segment
 
 DEFAULT_BATCH_SIZE = 64
 DEFAULT_MAX_TOKENS = 2048
@@ -125,10 +126,8 @@ class Tagger:
             results.append(bio_to_spans(text, tags, scores))
         return results
 
-    def predict_spans(self, text: str, max_chars: int | None = 200) -> list[Span]:
+    def predict_spans(self, text: str, max_chars: int | None = DEFAULT_MAX_CHARS) -> list[Span]:
         """Spans of a whole document (document offsets), clause by clause."""
-        from govreport_ner.text.segment import segment
-
         clauses = segment(text, max_chars)
         per_clause = self.predict_clauses([c.text for c in clauses])
         return [s.shifted(c.start) for c, spans in zip(clauses, per_clause, strict=True) for s in spans]

@@ -160,6 +160,14 @@ def _buffers(
         yield docs, failures
 
 
+def _tag(predictor, texts: list[str]) -> list[tuple[list | None, list]]:
+    """``(clauses, spans)`` of each document: the clauses a :class:`ClausePredictor` tagged; for a
+    predictor with only ``predict_documents``, None (the targets then segment the document)."""
+    if hasattr(predictor, "tag_documents"):
+        return predictor.tag_documents(texts)
+    return [(None, spans) for spans in predictor.predict_documents(texts)]
+
+
 def _progress(total: int | None, enabled: bool):
     from tqdm.auto import tqdm
 
@@ -236,10 +244,10 @@ def run_batch(
                         seen.add(doc.id)
                         todo.append(doc)
                 buffer_chars_now = sum(len(d.text) for d in todo)
-                predicted = predictor.predict_documents([d.text for d in todo]) if todo else []
-                for doc, spans in zip(todo, predicted, strict=True):
+                tagged = _tag(predictor, [d.text for d in todo]) if todo else []
+                for doc, (clauses, spans) in zip(todo, tagged, strict=True):
                     try:
-                        record = document_record(doc, spans, predictor.model_version)
+                        record = document_record(doc, spans, predictor.model_version, clauses)
                         line = writer.partial_line(doc, record, predictor.model_version, spans)
                     except Exception as err:  # one odd document must not stop the batch: report it
                         log.exception("document %s", doc.id)

@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from govreport_ner.extract import rules
 from govreport_ner.spans import Span
-from govreport_ner.text.segment import DEFAULT_MAX_CHARS, segment
+from govreport_ner.text.segment import DEFAULT_MAX_CHARS, Clause, segment
 
 
 @runtime_checkable
@@ -22,6 +22,8 @@ class Predictor(Protocol):
     model_version: str
 
     def predict_clauses(self, clauses: Sequence[str]) -> list[list[Span]]: ...
+
+    def tag_documents(self, texts: Sequence[str]) -> list[tuple[list[Clause], list[Span]]]: ...
 
     def predict_documents(self, texts: Sequence[str]) -> list[list[Span]]: ...
 
@@ -38,11 +40,15 @@ class ClausePredictor:
         """Spans (clause-local offsets) of each clause text."""
         raise NotImplementedError
 
-    def predict_documents(self, texts: Sequence[str]) -> list[list[Span]]:
-        """Spans of several documents; their clauses are tagged together."""
+    def tag_documents(self, texts: Sequence[str]) -> list[tuple[list[Clause], list[Span]]]:
+        """The clauses of each document (segmented once, at ``max_chars``) and its spans (document offsets)."""
         per_doc = [segment(text, self.max_chars) for text in texts]
         predicted = iter(self.predict_clauses([clause.text for clauses in per_doc for clause in clauses]))
-        return [[s.shifted(c.start) for c in clauses for s in next(predicted)] for clauses in per_doc]
+        return [(clauses, [s.shifted(c.start) for c in clauses for s in next(predicted)]) for clauses in per_doc]
+
+    def predict_documents(self, texts: Sequence[str]) -> list[list[Span]]:
+        """Spans of several documents; their clauses are tagged together."""
+        return [spans for _, spans in self.tag_documents(texts)]
 
     def predict_spans(self, text: str) -> list[Span]:
         """Spans of one document (document offsets)."""

@@ -10,9 +10,10 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from govreport_ner.extract.targets import extract_targets
-from govreport_ner.spans import Span
+from govreport_ner.extract.targets import extract_targets, targets_in_clauses
+from govreport_ner.spans import Span, check_spans
 from govreport_ner.text.reader import Document
+from govreport_ner.text.segment import Clause
 
 log = logging.getLogger(__name__)
 
@@ -20,24 +21,28 @@ log = logging.getLogger(__name__)
 FORMATS = ("jsonl", "csv", "labelstudio")
 
 
-def entity_dict(text: str, span: Span) -> dict:
-    """One output entity; its ``text`` is read from the document (and checked against the span)."""
-    surface = text[span.start : span.end]
-    if not (0 <= span.start < span.end <= len(text)) or (span.text and span.text != surface):
-        raise AssertionError(f"span {span.start}-{span.end} {span.label} {span.text!r} does not match the document")
+def entity_dict(span: Span) -> dict:
+    """One output entity (a checked span: its ``text`` was read from the document)."""
     score = None if span.score is None else round(float(span.score), 4)
-    return {"start": span.start, "end": span.end, "label": span.label, "text": surface, "score": score}
+    return {"start": span.start, "end": span.end, "label": span.label, "text": span.text, "score": score}
 
 
-def document_record(doc: Document, spans: Sequence[Span], model_version: str) -> dict:
-    """The JSONL output object of one document: entities and targets."""
-    ordered = sorted(spans)
+def document_record(
+    doc: Document, spans: Sequence[Span], model_version: str, clauses: Sequence[Clause] | None = None
+) -> dict:
+    """The JSONL output object of one document: entities and the targets of the clauses that were tagged.
+
+    The spans are checked here, once (:func:`govreport_ner.spans.check_spans`); without
+    ``clauses`` the document is segmented as :func:`~govreport_ner.extract.targets.extract_targets` does.
+    """
+    ordered = sorted(check_spans(doc.text, spans, doc.id))
+    targets = extract_targets(doc.text, ordered) if clauses is None else targets_in_clauses(doc.text, ordered, clauses)
     return {
         "id": doc.id,
         "source": doc.source,
         "model_version": model_version,
-        "entities": [entity_dict(doc.text, s) for s in ordered],
-        "targets": [t.to_dict() for t in extract_targets(doc.text, ordered)],
+        "entities": [entity_dict(s) for s in ordered],
+        "targets": [t.to_dict() for t in targets],
     }
 
 

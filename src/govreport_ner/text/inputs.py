@@ -4,12 +4,20 @@ restricted to a shard and to the documents not done yet."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from govreport_ner.text.reader import Document, ReportReadError, is_jsonl, list_report_files, read_report
+from govreport_ner.text.reader import (
+    Document,
+    JsonlLineError,
+    ReportReadError,
+    is_jsonl,
+    iter_jsonl_lines,
+    list_report_files,
+    read_jsonl_line,
+    read_report,
+)
 
 
 @dataclass(frozen=True)
@@ -55,30 +63,15 @@ def _failure_from_error(err: ReportReadError) -> Failure:
 def iter_jsonl(path: Path) -> Iterator[Document | Failure]:
     """Documents of a JSONL file of ``{"id", "text"}`` objects; a bad line is a Failure, not the end.
 
-    Like :func:`govreport_ner.text.reader.iter_jsonl_documents` (same ids: ``id`` or
-    ``<stem>-<line>``), but every line is read on its own, so one bad line does not stop
-    the rest of the file.
+    Records are read by :func:`govreport_ner.text.reader.read_jsonl_line`, as
+    :func:`~govreport_ner.text.reader.iter_jsonl_documents` reads them, but every line on
+    its own, so one bad line does not stop the rest of the file.
     """
-    with path.open("rb") as handle:
-        for line_no, raw in enumerate(handle, 1):
-            fallback_id, source = f"{path.stem}-{line_no}", f"{path}:{line_no}"
-            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as err:
-                yield Failure(fallback_id, source, f"invalid UTF-8 at byte {err.start}")
-                continue
-            except json.JSONDecodeError as err:
-                yield Failure(fallback_id, source, f"invalid JSON ({err.msg})")
-                continue
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                doc_id = str(record.get("id", fallback_id)) if isinstance(record, dict) else fallback_id
-                yield Failure(doc_id, source, "expected an object with a string 'text'")
-                continue
-            yield Document(str(record.get("id", fallback_id)), record["text"], source)
+    for line_no, raw in iter_jsonl_lines(path):
+        try:
+            yield read_jsonl_line(raw, path, line_no)
+        except JsonlLineError as err:
+            yield Failure(err.doc_id, f"{path}:{line_no}", err.why)
 
 
 def input_paths(inputs: str | Path | Sequence[str | Path]) -> list[Path]:

@@ -82,29 +82,51 @@ def list_report_files(folder: Path | str) -> list[Path]:
     return files
 
 
-def iter_jsonl_documents(path: Path | str) -> Iterator[Document]:
-    """Documents from a JSONL file of ``{"id": ..., "text": ...}`` objects."""
-    path = Path(path)
-    with path.open(encoding="utf-8-sig") as handle:
-        try:
-            for line_no, line in enumerate(handle, 1):
-                if line.strip():
-                    yield _jsonl_document(line, path, line_no)
-        except UnicodeDecodeError as err:
-            raise ReportReadError(path, f"not UTF-8 (JSONL input must be UTF-8): {err.reason}") from err
+class JsonlLineError(ReportReadError):
+    """One bad line of a JSONL input: ``why`` it is bad, and the ``doc_id`` it stands for."""
+
+    def __init__(self, path: Path | str, line_no: int, why: str, doc_id: str):
+        self.line_no, self.why, self.doc_id = line_no, why, doc_id
+        super().__init__(path, f"line {line_no}: {why}")
 
 
-def _jsonl_document(line: str, path: Path, line_no: int) -> Document:
-    """One JSONL record as a document; malformed records raise naming the line."""
+def read_jsonl_line(raw: bytes, path: Path, line_no: int) -> Document:
+    """The document of one JSONL line ``{"id": ..., "text": ...}`` (id default ``<stem>-<line>``).
+
+    The one JSONL record reader: a bad line raises :class:`JsonlLineError`. Empty text is
+    the caller's to judge.
+    """
+    fallback_id = f"{path.stem}-{line_no}"
+    if line_no == 1 and raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
     try:
-        record = json.loads(line)
+        record = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise JsonlLineError(path, line_no, f"invalid UTF-8 at byte {err.start}", fallback_id) from err
     except json.JSONDecodeError as err:
-        raise ReportReadError(path, f"line {line_no}: invalid JSON ({err.msg})") from err
+        raise JsonlLineError(path, line_no, f"invalid JSON ({err.msg})", fallback_id) from err
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-        raise ReportReadError(path, f"line {line_no}: expected an object with a string 'text'")
-    if not record["text"].strip():
-        raise ReportReadError(path, f"line {line_no}: empty text")
-    return Document(str(record.get("id", f"{path.stem}-{line_no}")), record["text"], f"{path}:{line_no}")
+        doc_id = str(record.get("id", fallback_id)) if isinstance(record, dict) else fallback_id
+        raise JsonlLineError(path, line_no, "expected an object with a string 'text'", doc_id)
+    return Document(str(record.get("id", fallback_id)), record["text"], f"{path}:{line_no}")
+
+
+def iter_jsonl_lines(path: Path | str) -> Iterator[tuple[int, bytes]]:
+    """Numbered non-blank lines of a JSONL file."""
+    with Path(path).open("rb") as handle:
+        for line_no, raw in enumerate(handle, 1):
+            if raw.strip():
+                yield line_no, raw
+
+
+def iter_jsonl_documents(path: Path | str) -> Iterator[Document]:
+    """Documents from a JSONL file of ``{"id": ..., "text": ...}`` objects; a bad line raises."""
+    path = Path(path)
+    for line_no, raw in iter_jsonl_lines(path):
+        doc = read_jsonl_line(raw, path, line_no)
+        if not doc.text.strip():
+            raise ReportReadError(path, f"line {line_no}: empty text")
+        yield doc
 
 
 def is_jsonl(path: Path | str) -> bool:
