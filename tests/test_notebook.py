@@ -3,9 +3,12 @@
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from govreport_ner.commands.config import CONFIG_DIR  # noqa: F401  (resolvers)
+
+pytestmark = pytest.mark.slow  # runs a script, trains, or executes a notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 

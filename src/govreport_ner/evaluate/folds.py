@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import statistics
 
+from govreport_ner.evaluate.report import markdown_table
+from govreport_ner.labels import LABELS
+
 
 def aggregate_folds(fold_metrics: dict[str, dict], prefix: str = "test_") -> dict:
     """Mean, standard deviation, min and max of each metric over leave-one-region-out folds."""
@@ -43,30 +46,27 @@ def format_loro(summary: dict) -> str:
     keys = [
         "micro_f1",
         "macro_f1",
-        *(f"f1_{label}" for label in ("QUANTITY", "UNIT", "DEADLINE", "PROJECT", "PROGRAM")),
+        *(f"f1_{label}" for label in LABELS),
     ]
     systems = list(summary["summary"])
     folds = list(summary["folds"]["model"])
-    lines = [
-        f"Leave-one-region-out over {len(folds)} folds ({', '.join(folds)}); strict entity F1, mean ± std (min-max)",
-        "",
-        "| metric | " + " | ".join(systems) + " |",
-        "|---|" + "---|" * len(systems),
-    ]
+    rows = []
     for key in keys:
         cells = []
         for system in systems:
             row = summary["summary"][system].get(key)
             cells.append(f"{row['mean']:.3f} ± {row['std']:.3f} ({row['min']:.2f}-{row['max']:.2f})" if row else "-")
-        lines.append(f"| {key} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "| fold (held out) | " + " | ".join(f"{s} micro-F1" for s in systems) + " |",
-        "|---|" + "---|" * len(systems),
+        rows.append([key, *cells])
+    per_fold = [
+        [fold]
+        + [f"{summary['folds'][s][fold]['test_micro_f1']:.3f}" if fold in summary["folds"][s] else "-" for s in systems]
+        for fold in folds
     ]
-    for fold in folds:
-        cells = [
-            f"{summary['folds'][s][fold]['test_micro_f1']:.3f}" if fold in summary["folds"][s] else "-" for s in systems
-        ]
-        lines.append(f"| {fold} | " + " | ".join(cells) + " |")
+    lines = [
+        f"Leave-one-region-out over {len(folds)} folds ({', '.join(folds)}); strict entity F1, mean ± std (min-max)",
+        "",
+        *markdown_table(["metric", *systems], rows),
+        "",
+        *markdown_table(["fold (held out)", *(f"{s} micro-F1" for s in systems)], per_fold),
+    ]
     return "\n".join(lines) + "\n"

@@ -19,16 +19,18 @@ def _score_row(scores: dict, label: str) -> dict:
     return scores["per_label"][label] if label in LABELS else scores[label]
 
 
-def _table(title: str, header: list[str], rows: list[list[str]]) -> list[str]:
-    """A Markdown section: title, header row, separator, rows."""
+def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """The lines of a Markdown table: header row, separator, rows (the one table renderer of the reports)."""
     return [
-        "",
-        f"## {title}",
-        "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
         *("| " + " | ".join(row) + " |" for row in rows),
     ]
+
+
+def _table(title: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown section: title, then the table."""
+    return ["", f"## {title}", "", *markdown_table(header, rows)]
 
 
 def markdown_report(results: dict, title: str = "Evaluation") -> str:

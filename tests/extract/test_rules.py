@@ -170,6 +170,7 @@ def test_any_text_gives_flat_exact_spans(text):
 # ---------------------------------------------------------------- scripts/prelabel.py
 
 
+@pytest.mark.slow
 def test_prelabel_script(tmp_path, run_script):
     reports = tmp_path / "reports"
     reports.mkdir()
@@ -215,6 +216,7 @@ def test_prelabel_script(tmp_path, run_script):
     assert not (tmp_path / "reports" / "prelabel.log").exists()
 
 
+@pytest.mark.slow
 def test_prelabel_script_per_paragraph(tmp_path, run_script):
     reports = tmp_path / "r"
     reports.mkdir()

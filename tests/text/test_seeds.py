@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from omegaconf import OmegaConf
 
-from govreport_ner.labels import LABELS
 from govreport_ner.text.seeds import REQUIRED_COLUMNS, load_metadata, load_seed_documents
 
 SEED_FILES = [
@@ -66,17 +65,23 @@ def test_every_seed_file_exists_and_reads(seed_dir):
 
 
 def test_config_matches_the_metadata(seed_dir, repo_root):
-    data_cfg = OmegaConf.load(repo_root / "configs" / "data" / "seeds.yaml")
+    from hydra import compose, initialize_config_dir
+
+    from govreport_ner.data.gold import region_ids, resolve_holdout
+
+    with initialize_config_dir(config_dir=str(repo_root / "configs"), version_base="1.3"):
+        data_cfg = compose(config_name="build_dataset").data
     metadata = load_metadata(seed_dir / "regions.csv")
-    # the config may name regions by name or by their ASCII region_id (Hydra overrides need ASCII)
-    names = {}
-    for meta in metadata.values():
-        names[meta.region] = meta.region
-        if getattr(meta, "region_id", ""):
-            names[meta.region_id] = meta.region
-    assert [names.get(r) for r in data_cfg.regions] == [m.region for m in metadata.values()] == REGIONS
-    assert list(data_cfg.labels) == list(LABELS)
-    assert data_cfg.seed_dir == "seeds"
+    assert [m.region for m in metadata.values()] == REGIONS
+    # data.holdout may name regions by name or by their ASCII region_id (Hydra overrides need ASCII);
+    # the regions and the labels are not repeated in the config (regions.csv and labels.LABELS are)
+    ids = region_ids(data_cfg)
+    assert all(ids[region] for region in REGIONS)
+    for region in REGIONS:
+        for alias in (region, ids[region]):
+            assert resolve_holdout(OmegaConf.merge(data_cfg, {"holdout": alias})) == [region]
+    assert "labels" not in data_cfg and "regions" not in data_cfg
+    assert data_cfg.seed_dir == str(repo_root / "seeds") == str(seed_dir.resolve())
 
 
 def test_missing_column_is_an_error(tmp_path):

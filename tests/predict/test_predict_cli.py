@@ -7,7 +7,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from govreport_ner.model.modeling import build_tiny, save_checkpoint
+
+pytestmark = pytest.mark.slow  # runs a script, trains, or executes a notebook
 
 REPORT = "到2025年新建学校12所，完成投资3.5亿元以上。\r\n全年新增城镇就业1.2万人。\r\n"
 

@@ -197,6 +197,7 @@ def test_csv_has_one_row_per_target(reports, tmp_path):
         assert row["comparator"] == target["comparator"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("per", ["document", "paragraph"])
 def test_labelstudio_predictions_parse_back_to_the_same_entities(predictor, reports, tmp_path, per):
     run_batch(predictor, reports, tmp_path / "out.jsonl", progress=False)
@@ -241,6 +242,7 @@ class CrashAfter:
         return self.inner.predict_documents(texts)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "labelstudio"])
 def test_resume_after_a_crash_loses_and_duplicates_nothing(predictor, reports, tmp_path, fmt):
     reference = tmp_path / "reference.jsonl"
@@ -384,6 +386,7 @@ def test_jsonl_inputs_are_streamed_with_ids(tmp_path):
 # --------------------------------------------------------------------------- ONNX
 
 
+@pytest.mark.slow
 def test_onnx_engine_matches_torch(char_checkpoint, reports, tmp_path):
     pytest.importorskip("onnxruntime")
     onnx_dir = tmp_path / "onnx"

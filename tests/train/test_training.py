@@ -16,7 +16,9 @@ from govreport_ner.model.modeling import ModelLoadError, load_pretrained
 from govreport_ner.model.tagger import Tagger
 from govreport_ner.train.trainer import train
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # runs a script, trains, or executes a notebook
+
+ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
 
 

@@ -25,9 +25,9 @@ from govreport_ner.data.dataset import build_dataset
 from govreport_ner.spans import Span
 from govreport_ner.text.seeds import load_seed_documents, metadata_by_file
 
-pytestmark = pytest.mark.labelstudio
+pytestmark = [pytest.mark.labelstudio, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 LABEL_CONFIG = ROOT / "annotations" / "label_config.xml"
 START_TIMEOUT = 300.0  # first start runs the migrations: ~35 s on 2 cores, more on a busy CI runner

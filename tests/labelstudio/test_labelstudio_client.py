@@ -16,7 +16,7 @@ from govreport_ner.annotation.labelstudio_format import document_tasks, make_tas
 from govreport_ner.spans import Span
 from govreport_ner.text.reader import Document
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 # ---------------------------------------------------------------- idempotency key and push plan

@@ -9,7 +9,7 @@ import pytest
 from govreport_ner.extract.targets import QuantityValue, Target, extract_targets, parse_quantity, read_comparator
 from govreport_ner.spans import Span
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 Q, U, D, PJ, PG = "QUANTITY", "UNIT", "DEADLINE", "PROJECT", "PROGRAM"
 

@@ -13,7 +13,7 @@ from govreport_ner.labels import LABELS
 from govreport_ner.spans import find_overlaps
 from govreport_ner.text.seeds import load_seed_documents
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
