@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from govreport_ner.extract.targets import QuantityValue, Target, extract_targets, parse_quantity, read_comparator
+from govreport_ner.extract.quantities import QuantityValue, parse_quantity
+from govreport_ner.extract.targets import Target, extract_targets, read_comparator
 from govreport_ner.spans import Span
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"

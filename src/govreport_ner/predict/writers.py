@@ -8,7 +8,9 @@ import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from govreport_ner.extract.targets import extract_targets, targets_in_clauses
 from govreport_ner.spans import Span, check_spans
@@ -126,14 +128,11 @@ class CsvWriter(Writer):
                 yield current
 
     def finish(self, partial: Path, output: Path) -> None:
-        tmp = output.with_name(output.name + ".tmp")
-        with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
+        with atomic_write(output, encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
             for line in read_complete_lines(partial):
                 writer.writerows(line["rows"])
-            _sync(handle)
-        os.replace(tmp, output)
         partial.unlink(missing_ok=True)
 
 
@@ -162,8 +161,7 @@ class LabelStudioWriter(Writer):
             yield {"id": doc_id, "tasks": doc_tasks}
 
     def finish(self, partial: Path, output: Path) -> None:
-        tmp = output.with_name(output.name + ".tmp")
-        with tmp.open("w", encoding="utf-8") as handle:
+        with atomic_write(output) as handle:
             handle.write("[")
             first = True
             for line in read_complete_lines(partial):
@@ -172,8 +170,6 @@ class LabelStudioWriter(Writer):
                     handle.write(json.dumps(task, ensure_ascii=False))
                     first = False
             handle.write("\n]\n")
-            _sync(handle)
-        os.replace(tmp, output)
         partial.unlink(missing_ok=True)
 
 
@@ -186,6 +182,19 @@ def make_writer(fmt: str, per: str = "document") -> Writer:
     if fmt == "labelstudio":
         return LabelStudioWriter(per)
     raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+
+@contextmanager
+def atomic_write(path: Path, encoding: str = "utf-8", newline: str | None = None) -> Iterator[TextIO]:
+    """Write ``path`` all at once: into ``<path>.tmp``, flushed and fsync'd, then renamed over ``path``.
+
+    A crash leaves the old file (or none), never a half-written one.
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding=encoding, newline=newline) as handle:
+        yield handle
+        _sync(handle)
+    os.replace(tmp, path)
 
 
 def _sync(handle) -> None:
@@ -232,8 +241,7 @@ def prepare_partial(output: Path, writer: Writer, resume: bool) -> tuple[set[str
             log.info("%s exists and will be replaced when this run completes (resume=true keeps it)", output)
         partial.write_bytes(b"")
         return done, 0
-    tmp = output.with_name(output.name + ".partial.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
+    with atomic_write(partial) as handle:
         sources = []
         if output.exists():
             sources.append(writer.read_output(output))
@@ -246,6 +254,4 @@ def prepare_partial(output: Path, writer: Writer, resume: bool) -> tuple[set[str
                     done.add(doc_id)
                     handle.write(json.dumps(line, ensure_ascii=False) + "\n")
                     handle.flush()
-        _sync(handle)
-    os.replace(tmp, partial)
     return done, len(done)
