@@ -5,7 +5,7 @@ python benchmarks/bench_predict.py --checkpoint ../shared/models/multilingual-e5
 
 Measured on the same documents and the same checkpoint (see benchmarks/README.md):
 
-(a) our pipeline (``govreport_ner.inference.run_batch``: segmentation, clauses sorted by
+(a) our pipeline (``govreport_ner.predict.batch.run_batch``: segmentation, clauses sorted by
     length and batched across documents, targets, JSONL writing) per engine: torch fp32,
     ONNX Runtime fp32, ONNX Runtime dynamic int8;
 (b) ``transformers.pipeline("token-classification", aggregation_strategy="simple")`` fed
@@ -41,15 +41,12 @@ if str(REPO / "src") not in sys.path:
 
 import torch  # noqa: E402
 
-from govreport_ner.inference import (  # noqa: E402
-    available_cores,
-    configure_threads,
-    iter_documents,
-    load_predictor,
-    run_batch,
-)
-from govreport_ner.reader import Document  # noqa: E402
-from govreport_ner.segment import segment  # noqa: E402
+from govreport_ner.model.threads import available_cores, configure_threads  # noqa: E402
+from govreport_ner.predict.batch import run_batch  # noqa: E402
+from govreport_ner.predict.predictors import load_predictor  # noqa: E402
+from govreport_ner.text.inputs import iter_documents  # noqa: E402
+from govreport_ner.text.reader import Document  # noqa: E402
+from govreport_ner.text.segment import segment  # noqa: E402
 
 # --------------------------------------------------------------------------- memory
 
@@ -267,16 +264,15 @@ def run_hf_pipeline(args, model, tokenizer, clauses: list[str], batch_size: int)
 
 def gold_scores(predictors: dict, gold: str, max_chars: int) -> dict:
     """Strict micro-F1 of each engine on every gold clause, and its change against torch fp32."""
-    from govreport_ner.dataset import build_dataset
-    from govreport_ner.evaluation import score_predictions
-    from govreport_ner.labelstudio_format import read_export
+    from govreport_ner.annotation.labelstudio_format import read_export
+    from govreport_ner.data.dataset import build_dataset
+    from govreport_ner.evaluate.scoring import evaluate_systems
 
     tasks, _ = read_export(gold, skip_unannotated=True)
     dataset = build_dataset(tasks, max_chars)
     out, reference = {}, None
-    for engine, predictor in predictors.items():
-        predicted = predictor.tagger.predict_clauses(dataset["text"], predictor.batch_size)
-        scores = score_predictions(dataset, predicted)
+    for engine, result in evaluate_systems(dataset, predictors).items():
+        predicted, scores = result["predictions"], result["scores"]
         strict = scores["strict"]
         keys = [sorted((s.start, s.end, s.label) for s in spans) for spans in predicted]
         reference = reference if reference is not None else keys

@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "src") not in sys.path:
     sys.path.insert(0, str(REPO / "src"))
 
-from govreport_ner.reader import ReportReadError, list_report_files, read_report  # noqa: E402
+from govreport_ner.text.reader import ReportReadError, list_report_files, read_report  # noqa: E402
 
 TIME_BIN = "/usr/bin/time"
 

@@ -7,8 +7,7 @@ python scripts/aggregate.py sweep_dir=runs/e5_small
 import hydra
 from omegaconf import DictConfig
 
-import govreport_ner.config  # noqa: F401  (registers the config resolvers)
-from govreport_ner.pipeline import aggregate_command
+from govreport_ner.commands.aggregate import aggregate_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="aggregate")

@@ -6,7 +6,8 @@ python scripts/annotation_report.py
 import hydra
 from omegaconf import DictConfig
 
-from govreport_ner.annotation_report import annotation_report_command
+import govreport_ner.commands  # noqa: F401  (registers the config resolvers)
+from govreport_ner.annotation.report import annotation_report_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="annotation_report")

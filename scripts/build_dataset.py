@@ -7,7 +7,7 @@ python scripts/build_dataset.py data.gold=annotations/gold data.holdout=xunxian 
 import hydra
 from omegaconf import DictConfig
 
-from govreport_ner.pipeline import build_dataset_command
+from govreport_ner.commands.build_dataset import build_dataset_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="build_dataset")

@@ -9,8 +9,7 @@ checkpoint=rules scores the rule pre-annotator alone (on every gold clause when 
 import hydra
 from omegaconf import DictConfig
 
-import govreport_ner.config  # noqa: F401  (registers the config resolvers)
-from govreport_ner.pipeline import evaluate_command
+from govreport_ner.commands.evaluate import evaluate_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="evaluate")

@@ -13,8 +13,7 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-import govreport_ner.config  # noqa: F401  (registers the config resolvers)
-from govreport_ner.inference import predict_command
+from govreport_ner.commands.predict import predict_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="predict")

@@ -7,7 +7,7 @@ python scripts/prelabel.py inputs=../shared/corpus/hailaer-2012-2019 per=paragra
 import hydra
 from omegaconf import DictConfig
 
-from govreport_ner.pipeline import prelabel_command
+from govreport_ner.commands.prelabel import prelabel_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="prelabel")

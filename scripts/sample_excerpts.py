@@ -7,6 +7,7 @@ python scripts/sample_excerpts.py corpus_dir=/data/cities-2024 text_dir=/tmp/exc
 import hydra
 from omegaconf import DictConfig
 
+import govreport_ner.commands  # noqa: F401  (registers the config resolvers)
 from govreport_ner.annotation.commands import sample_excerpts_command
 
 

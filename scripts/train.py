@@ -9,13 +9,12 @@ python scripts/train.py +experiment=smoke
 import hydra
 from omegaconf import DictConfig
 
-import govreport_ner.config  # noqa: F401  (registers the config resolvers)
-from govreport_ner.training import train
+from govreport_ner.commands.train import train_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    metrics = train(cfg)
+    metrics = train_command(cfg)
     return metrics.get("test_micro_f1")
 
 

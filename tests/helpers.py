@@ -7,7 +7,7 @@ from govreport_ner.spans import Span
 
 def multichar_tokenizer(texts, pieces=("完成", "新造林", "万亩", "1.8", "保卫战", "蓝天")):
     """A WordPiece tokenizer built here, whose tokens often span several characters (like XLM-R/e5)."""
-    from govreport_ner.modeling import SPECIAL_TOKENS, character_tokenizer
+    from govreport_ner.model.modeling import SPECIAL_TOKENS, character_tokenizer
 
     chars = sorted({ch for text in texts for ch in text if not ch.isspace()})
     vocab = SPECIAL_TOKENS + chars + [f"##{c}" for c in chars] + list(pieces) + [f"##{p}" for p in pieces]

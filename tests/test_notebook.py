@@ -3,9 +3,12 @@
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
-from govreport_ner.config import CONFIG_DIR  # noqa: F401  (resolvers)
+from govreport_ner.commands.config import CONFIG_DIR  # noqa: F401  (resolvers)
+
+pytestmark = pytest.mark.slow  # runs a script, trains, or executes a notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -13,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_error_analysis_notebook_runs_on_the_smoke_checkpoint(tmp_path, monkeypatch):
     from hydra import compose, initialize_config_dir
 
-    from govreport_ner.training import train
+    from govreport_ner.train.trainer import train
 
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         cfg = compose(

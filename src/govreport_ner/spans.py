@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from .labels import LABELS
+from govreport_ner.labels import LABELS
 
 
 @dataclass(frozen=True, order=True)
@@ -37,6 +37,27 @@ class Span:
 def span_from_text(text: str, start: int, end: int, label: str, score: float | None = None) -> Span:
     """A span whose ``text`` is read from the document, so it always matches the offsets."""
     return Span(start, end, label, text[start:end], score)
+
+
+def check_spans(text: str, spans: Iterable[Span], where: str = "") -> list[Span]:
+    """The spans of a document, checked once: a known label, inside the text, ``text`` read from it.
+
+    A span whose own non-empty ``text`` differs from the document's characters was computed
+    on another text: a ``ValueError`` naming ``where``, as for an unknown label or bad offsets.
+    """
+    out = []
+    for s in spans:
+        problem = None
+        if s.label not in LABELS:
+            problem = "unknown label"
+        elif not 0 <= s.start < s.end <= len(text):
+            problem = f"outside text of length {len(text)}"
+        elif s.text and s.text != text[s.start : s.end]:
+            problem = f"text {s.text!r} does not match the document's {text[s.start : s.end]!r}"
+        if problem:
+            raise ValueError(f"{where + ': ' if where else ''}invalid span {s.start}-{s.end} {s.label!r}: {problem}")
+        out.append(s if s.text else span_from_text(text, s.start, s.end, s.label, s.score))
+    return out
 
 
 def find_overlaps(spans: Iterable[Span]) -> list[tuple[Span, Span]]:

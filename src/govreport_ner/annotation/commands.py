@@ -7,9 +7,9 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from ..reader import read_report
-from .corpus_gold import excerpt_text, markup_records, write_standoff
-from .excerpts import Excerpt, read_excerpts_csv, sample_excerpts, write_excerpts_csv
+from govreport_ner.annotation.corpus_gold import excerpt_text, markup_records, write_standoff
+from govreport_ner.annotation.excerpts import Excerpt, read_excerpts_csv, sample_excerpts, write_excerpts_csv
+from govreport_ner.text.reader import read_report
 
 
 def sample_excerpts_command(cfg: DictConfig) -> list[Excerpt]:

@@ -15,12 +15,12 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..agreement import parse_markup
-from ..labels import LABELS
-from ..labelstudio_format import AnnotatedTask
-from ..reader import read_report
-from ..spans import Span, find_overlaps
-from .excerpts import Excerpt, sha256_text
+from govreport_ner.annotation.agreement import parse_markup
+from govreport_ner.annotation.excerpts import Excerpt, sha256_text
+from govreport_ner.annotation.labelstudio_format import AnnotatedTask
+from govreport_ner.labels import LABELS
+from govreport_ner.spans import Span, find_overlaps
+from govreport_ner.text.reader import read_report
 
 FORMAT = "govreport-ner/standoff-v1"
 RECORD_KEYS = ("doc_id", "source", "start", "end", "sha256", "region", "province", "year", "kind")

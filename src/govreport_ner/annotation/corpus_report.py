@@ -10,11 +10,17 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from .. import rules
-from ..labels import LABELS
-from ..labelstudio_format import AnnotatedTask
-from ..metrics import entity_scores
-from .corpus_gold import excerpt_text, load_corpus_gold, read_standoff, record_to_task, standoff_files
+from govreport_ner.annotation.corpus_gold import (
+    excerpt_text,
+    load_corpus_gold,
+    read_standoff,
+    record_to_task,
+    standoff_files,
+)
+from govreport_ner.annotation.labelstudio_format import AnnotatedTask
+from govreport_ner.evaluate.metrics import entity_scores
+from govreport_ner.extract import rules
+from govreport_ner.labels import LABELS
 
 
 def load_pass(pass_dir: Path | str, corpus_dir: Path | str) -> dict[str, AnnotatedTask]:

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..reader import read_report
+from govreport_ner.text.reader import read_report
 
 KINDS = ("headline", "review", "tasks", "projects")
 HEADLINE_RE = re.compile(r"主要预期目标|主要目标是|主要目标为|预期目标是")

@@ -1,0 +1,1 @@
+"""Evaluation: entity metrics, scoring any predictor on gold clauses, fold aggregation, reports, charts."""

@@ -1,0 +1,72 @@
+"""Leave-one-region-out: mean and spread of each metric over the folds."""
+
+from __future__ import annotations
+
+import statistics
+
+from govreport_ner.evaluate.report import markdown_table
+from govreport_ner.labels import LABELS
+
+
+def aggregate_folds(fold_metrics: dict[str, dict], prefix: str = "test_") -> dict:
+    """Mean, standard deviation, min and max of each metric over leave-one-region-out folds."""
+    keys = sorted({k for m in fold_metrics.values() for k in m if k.startswith(prefix) and isinstance(m[k], float)})
+    summary = {}
+    for key in keys:
+        values = [m[key] for m in fold_metrics.values() if key in m]
+        summary[key[len(prefix) :]] = {
+            "mean": statistics.fmean(values),
+            "std": statistics.pstdev(values) if len(values) > 1 else 0.0,
+            "min": min(values),
+            "max": max(values),
+            "folds": len(values),
+        }
+    return summary
+
+
+def fold_scores(strict: dict) -> dict[str, float]:
+    """One fold's strict scores in the ``metrics.json`` naming (``test_micro_f1``, ``test_f1_UNIT``…).
+
+    A label with neither gold nor predicted spans in the fold (no DEADLINE in 齐齐哈尔市) has no
+    F1 there and is left out of that label's mean.
+    """
+    return {
+        "test_micro_f1": strict["micro"]["f1"],
+        "test_macro_f1": strict["macro"]["f1"],
+        **{
+            f"test_f1_{label}": row["f1"]
+            for label, row in strict["per_label"].items()
+            if row["support"] or row["predicted"]
+        },
+    }
+
+
+def format_loro(summary: dict) -> str:
+    """The leave-one-region-out table: mean ± std (min-max) of each system per metric, and per fold."""
+    keys = [
+        "micro_f1",
+        "macro_f1",
+        *(f"f1_{label}" for label in LABELS),
+    ]
+    systems = list(summary["summary"])
+    folds = list(summary["folds"]["model"])
+    rows = []
+    for key in keys:
+        cells = []
+        for system in systems:
+            row = summary["summary"][system].get(key)
+            cells.append(f"{row['mean']:.3f} ± {row['std']:.3f} ({row['min']:.2f}-{row['max']:.2f})" if row else "-")
+        rows.append([key, *cells])
+    per_fold = [
+        [fold]
+        + [f"{summary['folds'][s][fold]['test_micro_f1']:.3f}" if fold in summary["folds"][s] else "-" for s in systems]
+        for fold in folds
+    ]
+    lines = [
+        f"Leave-one-region-out over {len(folds)} folds ({', '.join(folds)}); strict entity F1, mean ± std (min-max)",
+        "",
+        *markdown_table(["metric", *systems], rows),
+        "",
+        *markdown_table(["fold (held out)", *(f"{s} micro-F1" for s in systems)], per_fold),
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Extraction without a model: the rule pre-annotator and target normalization from entity spans."""

@@ -1,0 +1,256 @@
+"""The ONNX Runtime engine: export a checkpoint to ONNX (checked against torch), quantize it to int8,
+cache the files beside the checkpoint (or in a temporary folder), and tag with an ONNX session."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from govreport_ner.model.alignment import CharAligner
+from govreport_ner.model.modeling import ALIGNMENT_FILE
+from govreport_ner.model.tagger import Tagger
+from govreport_ner.model.threads import available_cores
+
+log = logging.getLogger(__name__)
+
+
+ONNX_SUBDIR = "onnx"
+
+
+class OnnxTagger(Tagger):
+    """The same tagging logic with the model run by an ONNX Runtime session."""
+
+    def __init__(self, session, tokenizer, aligner: CharAligner, model_version: str):
+        # Tagger.__init__ would want a torch model; an ONNX tagger has none.
+        self.model = None
+        self.tokenizer, self.aligner, self.model_version = tokenizer, aligner, model_version
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self.session = session
+        self._input_names = {i.name for i in session.get_inputs()}
+
+    def _logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        feed = {"input_ids": ids, "attention_mask": mask}
+        return self.session.run(["logits"], {k: v for k, v in feed.items() if k in self._input_names})[0]
+
+
+def checkpoint_model_dir(checkpoint: Path | str) -> Path:
+    """The folder holding ``config.json``: the checkpoint itself or its ``model/`` folder."""
+    directory = Path(checkpoint)
+    return directory / "model" if (directory / "model" / "config.json").exists() else directory
+
+
+def _fingerprint(model_dir: Path) -> dict:
+    """What an exported ONNX file was made from (weights' size and mtime, library versions)."""
+    import onnxruntime
+
+    weights = sorted(p for p in model_dir.iterdir() if p.suffix in (".safetensors", ".bin"))
+    return {
+        "weights": [[p.name, p.stat().st_size, int(p.stat().st_mtime)] for p in weights],
+        "torch": torch.__version__,
+        "onnxruntime": onnxruntime.__version__,
+    }
+
+
+def _dummy_batch(tokenizer, aligner):
+    """A padded two-row batch for tracing and checking the export."""
+    ids = aligner.encode("到2025年新建学校12所，完成投资3.5亿元。").ids[:16]
+    rows = [[aligner.first_id, *ids, aligner.last_id], [aligner.first_id, *ids[:5], aligner.last_id]]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    width = max(map(len, rows))
+    input_ids = torch.full((2, width), pad, dtype=torch.long)
+    mask = torch.zeros((2, width), dtype=torch.long)
+    for r, row in enumerate(rows):
+        input_ids[r, : len(row)] = torch.tensor(row)
+        mask[r, : len(row)] = 1
+    return input_ids, mask
+
+
+def export_onnx(model, tokenizer, aligner, path: Path, opset: int = 17) -> Path:
+    """Export a token classifier to ONNX with dynamic batch and sequence axes (checked against torch)."""
+    import onnxruntime as ort
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    input_ids, mask = _dummy_batch(tokenizer, aligner)
+    axes = {"batch": 0, "sequence": 1}
+    dynamic = {name: {v: k for k, v in axes.items()} for name in ("input_ids", "attention_mask", "logits")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model.eval(),
+            (input_ids, mask),
+            str(tmp),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes=dynamic,
+            opset_version=opset,
+            dynamo=False,
+        )
+    # Check on a different shape than the traced one, with padding: nothing may be baked in.
+    check_ids = torch.cat([input_ids, input_ids[:1]], 0)[:, :-1].contiguous()
+    check_mask = torch.cat([mask, mask[:1]], 0)[:, :-1].contiguous()
+    with torch.inference_mode():
+        expected = model(input_ids=check_ids, attention_mask=check_mask).logits.numpy()
+    session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+    got = session.run(["logits"], {"input_ids": check_ids.numpy(), "attention_mask": check_mask.numpy()})[0]
+    valid = check_mask.numpy().astype(bool)
+    diff = float(np.abs(expected - got)[valid].max())
+    if diff > 1e-3:
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"ONNX export differs from torch by {diff:.2e} (max |logit difference|)")
+    os.replace(tmp, path)
+    return path
+
+
+class _QuietRoot(logging.Filter):
+    """Drops the root-logger notes ONNX Runtime's quantizer prints (pre-processing advice)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
+
+
+def quantize_onnx(fp32_path: Path, int8_path: Path) -> Path:
+    """Dynamic int8 quantization of the MatMul weights, per output channel.
+
+    Weights are stored as int8; activations are quantized per batch at run time. The
+    quantizer's shape pre-processing was tried and neither sped up nor changed the result.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = int8_path.with_name(int8_path.name + ".tmp")
+    quiet, root = _QuietRoot(), logging.getLogger()
+    root.addFilter(quiet)
+    try:
+        quantize_dynamic(
+            str(fp32_path), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"], per_channel=True
+        )
+    finally:
+        root.removeFilter(quiet)
+    os.replace(tmp, int8_path)
+    return int8_path
+
+
+def _writable_dir(directory: Path) -> bool:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class OnnxCache:
+    """The ONNX files of one checkpoint: fp32 export, int8 version, and what they were made from."""
+
+    directory: Path
+    fingerprint: dict
+
+    @property
+    def fp32(self) -> Path:
+        return self.directory / "model.onnx"
+
+    @property
+    def int8(self) -> Path:
+        return self.directory / "model.int8.onnx"
+
+    @property
+    def meta(self) -> Path:
+        return self.directory / "export.json"
+
+    def fresh(self, quantize: bool = False) -> bool:
+        """True when the files needed are there and were made from the current weights."""
+        if not (self.meta.exists() and self.fp32.exists()) or (quantize and not self.int8.exists()):
+            return False
+        return json.loads(self.meta.read_text(encoding="utf-8")) == self.fingerprint
+
+
+def onnx_cache(checkpoint: Path | str, onnx_dir: Path | str | None = None) -> OnnxCache:
+    """Where a checkpoint's ONNX files live: ``onnx_dir``, else ``<model folder>/onnx``.
+
+    When the checkpoint folder is not writable or has no write permission bit (a shared
+    model), a folder in the system's temporary directory named after the checkpoint's path
+    is used instead.
+    """
+    model_dir = checkpoint_model_dir(checkpoint)
+    directory = Path(onnx_dir) if onnx_dir else model_dir / ONNX_SUBDIR
+    read_only = not model_dir.stat().st_mode & 0o222  # no write bit: respected even by root
+    if not onnx_dir and (read_only or not _writable_dir(directory)):
+        digest = hashlib.sha1(str(model_dir.resolve()).encode("utf-8")).hexdigest()[:12]
+        directory = Path(tempfile.gettempdir()) / "govreport-ner-onnx" / f"{model_dir.name}-{digest}"
+        log.warning("%s is not writable: caching the ONNX export in %s", model_dir, directory)
+    return OnnxCache(directory, _fingerprint(model_dir))
+
+
+def onnx_model_path(
+    checkpoint: Path | str, quantize: bool = False, onnx_dir: Path | str | None = None, tagger=None
+) -> Path:
+    """The cached ONNX file of a checkpoint, exported (and quantized) when missing or stale.
+
+    ``tagger`` (a torch :class:`Tagger` of the checkpoint) is needed only when the export
+    has to be made; ``export.json`` in the cache records what the files were made from,
+    so a retrained checkpoint is exported again.
+    """
+    cache = onnx_cache(checkpoint, onnx_dir)
+    if not cache.fresh(quantize=False):
+        if tagger is None:
+            tagger = Tagger.from_checkpoint(checkpoint)
+        cache.directory.mkdir(parents=True, exist_ok=True)
+        for stale in (cache.fp32, cache.int8, cache.meta):
+            stale.unlink(missing_ok=True)
+        log.info("exporting %s to ONNX: %s", checkpoint, cache.fp32)
+        export_onnx(tagger.model, tagger.tokenizer, tagger.aligner, cache.fp32)
+        cache.meta.write_text(json.dumps(cache.fingerprint, indent=2), encoding="utf-8")
+    if not quantize:
+        return cache.fp32
+    if not cache.int8.exists():
+        log.info("quantizing %s to int8: %s", cache.fp32, cache.int8)
+        quantize_onnx(cache.fp32, cache.int8)
+    return cache.int8
+
+
+def onnx_session(path: Path | str, num_threads: int | None = None):
+    """An ONNX Runtime CPU session with all graph optimizations and ``num_threads`` intra-op threads."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = int(num_threads) if num_threads else available_cores()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+@dataclass
+class _TokenizerOnly:
+    tokenizer: object
+    aligner: CharAligner
+    model_version: str
+
+
+def _tokenizer_only(checkpoint: Path | str) -> _TokenizerOnly:
+    """Tokenizer, aligner and version of a checkpoint without its torch weights (as Tagger.from_checkpoint)."""
+    from transformers import AutoTokenizer
+
+    model_dir = checkpoint_model_dir(checkpoint)
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    settings_file = model_dir / ALIGNMENT_FILE
+    settings = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.exists() else {}
+    aligner = CharAligner(
+        tokenizer,
+        one_token_per_char=settings.get("one_token_per_char", False),
+        max_length=settings.get("max_length", 256),
+        stride=settings.get("stride", 32),
+    )
+    return _TokenizerOnly(tokenizer, aligner, settings.get("model_version", Path(checkpoint).name))

@@ -1,0 +1,133 @@
+"""A loaded token classifier that tags clauses: windows in, character spans out.
+
+Windows of all clauses given (from many documents) are sorted by length and cut into
+batches of at most ``batch_size`` windows and ``max_tokens`` padded tokens, so short clauses
+go in large batches and long ones in small batches. ``_logits`` is the one method an engine
+(ONNX Runtime, see :mod:`govreport_ner.predict.batch`) overrides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from govreport_ner.labels import ID2TAG
+from govreport_ner.model.alignment import CharAligner, Window
+from govreport_ner.model.modeling import load_checkpoint
+from govreport_ner.spans import Span, bio_to_spans
+from govreport_ner.text.segment import DEFAULT_MAX_CHARS, segment
+
+DEFAULT_BATCH_SIZE = 64
+DEFAULT_MAX_TOKENS = 2048
+TAG_NAMES = [ID2TAG[i] for i in range(len(ID2TAG))]
+
+
+def batch_windows(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[tuple[int, int]]:
+    """``[start, end)`` batches over windows sorted by length (ascending).
+
+    A batch holds at most ``batch_size`` windows and at most ``max_tokens`` padded tokens
+    (rows x longest row), but always at least one window.
+    """
+    batches, start = [], 0
+    while start < len(lengths):
+        end = start + 1
+        while end < len(lengths) and end - start < batch_size and (end - start + 1) * lengths[end] <= max_tokens:
+            end += 1
+        batches.append((start, end))
+        start = end
+    return batches
+
+
+class Tagger:
+    """Tags clause texts with a token-classification model, character-exact."""
+
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    on_batch: Callable[[int, int], None] | None = None  # called with (tokens done, tokens in all) per batch
+
+    def __init__(self, model, tokenizer, aligner: CharAligner, model_version: str = "model"):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.aligner = aligner
+        self.model_version = model_version
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    @classmethod
+    def from_checkpoint(cls, directory: Path | str) -> Tagger:
+        """Load a checkpoint written by training (``output_dir`` or its ``model/`` folder)."""
+        tokenizer, model, settings = load_checkpoint(directory)
+        aligner = CharAligner(
+            tokenizer,
+            one_token_per_char=settings.get("one_token_per_char", False),
+            max_length=settings.get("max_length", 256),
+            stride=settings.get("stride", 32),
+        )
+        return cls(model, tokenizer, aligner, settings.get("model_version", Path(directory).name))
+
+    def _pad(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
+        width = max(len(w.input_ids) for w in windows)
+        ids = np.full((len(windows), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(windows), width), dtype=np.int64)
+        for row, window in enumerate(windows):
+            ids[row, : len(window.input_ids)] = window.input_ids
+            mask[row, : len(window.input_ids)] = 1
+        return ids, mask
+
+    def _logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray | torch.Tensor:
+        """Logits (batch x tokens x tags) of a padded batch."""
+        with torch.inference_mode():
+            return self.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits
+
+    def _run(self, windows: Sequence[Window]) -> list[tuple[list[str], list[float]]]:
+        """Tags and probabilities of each window (only its own tokens, padding dropped)."""
+        ids, mask = self._pad(windows)
+        logits = self._logits(ids, mask)
+        if isinstance(logits, np.ndarray):
+            shifted = logits - logits.max(-1, keepdims=True)
+            best = shifted.argmax(-1)
+            probs = 1.0 / np.exp(shifted).sum(-1)  # the softmax at the argmax: exp(0) / sum
+        else:
+            with torch.inference_mode():
+                probs, best = logits.softmax(-1).max(-1)
+        best, probs = best.tolist(), probs.tolist()
+        out = []
+        for row, window in enumerate(windows):
+            n = len(window.input_ids)
+            out.append(([TAG_NAMES[i] for i in best[row][:n]], probs[row][:n]))
+        return out
+
+    def predict_clauses(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> list[list[Span]]:
+        """Spans (clause-local offsets, with scores) for each clause text."""
+        encodings = [self.aligner.encode(t) for t in texts]
+        jobs = [(c, w) for c, enc in enumerate(encodings) if enc.ids for w in self.aligner.windows(enc)]
+        jobs.sort(key=lambda job: len(job[1].input_ids))
+        outputs: dict[int, list] = {c: [] for c in range(len(texts))}
+        lengths = [len(w.input_ids) for _, w in jobs]
+        total, done = sum(lengths), 0
+        for start, end in batch_windows(lengths, batch_size, self.max_tokens):
+            batch = jobs[start:end]
+            for (c, window), out in zip(batch, self._run([w for _, w in batch]), strict=True):
+                outputs[c].append((window, out))
+            done += sum(lengths[start:end])
+            if self.on_batch is not None:
+                self.on_batch(done, total)
+        results = []
+        for c, (text, enc) in enumerate(zip(texts, encodings, strict=True)):
+            if not enc.ids:
+                results.append([])
+                continue
+            pairs = sorted(outputs[c], key=lambda p: p[0].first)
+            merged = self.aligner.merge(
+                [w for w, _ in pairs], [list(zip(*o, strict=True)) for _, o in pairs], len(enc.ids)
+            )
+            tags, scores = self.aligner.project(enc, [m[0] for m in merged], len(text), [m[1] for m in merged])
+            results.append(bio_to_spans(text, tags, scores))
+        return results
+
+    def predict_spans(self, text: str, max_chars: int | None = DEFAULT_MAX_CHARS) -> list[Span]:
+        """Spans of a whole document (document offsets), clause by clause."""
+        clauses = segment(text, max_chars)
+        per_clause = self.predict_clauses([c.text for c in clauses])
+        return [s.shifted(c.start) for c, spans in zip(clauses, per_clause, strict=True) for s in spans]

@@ -1,0 +1,121 @@
+"""Model predictors and :func:`load_predictor`, which builds any :class:`~govreport_ner.predict.protocol.Predictor`.
+
+``load_predictor`` is what prediction (``predict.py``), evaluation (``evaluate.py``,
+``aggregate.py``), Label Studio pre-annotations and the benchmarks call: the rules, a torch
+or ONNX model, or the model+rules hybrid, from a checkpoint path or a config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from govreport_ner.extract import rules
+from govreport_ner.model.onnx import OnnxTagger, _tokenizer_only, onnx_cache, onnx_model_path, onnx_session
+from govreport_ner.model.tagger import DEFAULT_BATCH_SIZE, DEFAULT_MAX_TOKENS, Tagger
+from govreport_ner.model.threads import configure_threads
+from govreport_ner.predict.protocol import ClausePredictor, Predictor, RulePredictor
+from govreport_ner.spans import Span
+from govreport_ner.text.segment import DEFAULT_MAX_CHARS
+
+ENGINES = ("torch", "onnx")
+RULES = "rules"
+
+
+class ModelPredictor(ClausePredictor):
+    """A tagger (torch or ONNX engine) applied to clauses; with ``rule_labels``, the model+rules hybrid."""
+
+    def __init__(
+        self,
+        tagger,
+        max_chars: int | None = DEFAULT_MAX_CHARS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        rule_labels: Sequence[str] = (),
+    ):
+        self.tagger = tagger
+        self.max_chars = max_chars
+        self.batch_size = batch_size
+        self.rule_labels = tuple(rule_labels)
+        suffix = f"+rules({','.join(self.rule_labels)})" if self.rule_labels else ""
+        self.model_version = tagger.model_version + suffix
+
+    def predict_clauses(self, clauses: Sequence[str]) -> list[list[Span]]:
+        predicted = self.tagger.predict_clauses(clauses, self.batch_size)
+        if self.rule_labels:  # the model+rules hybrid: rules decide these labels
+            predicted = [
+                rules.merge_with_rules(t, spans, self.rule_labels) for t, spans in zip(clauses, predicted, strict=True)
+            ]
+        return predicted
+
+    def with_rule_labels(self, rule_labels: Sequence[str]) -> ModelPredictor:
+        """The hybrid of the same loaded model: the rules decide ``rule_labels``."""
+        return ModelPredictor(self.tagger, self.max_chars, self.batch_size, rule_labels)
+
+
+PREDICTOR_KEYS = (
+    "engine",
+    "quantize",
+    "onnx_dir",
+    "num_threads",
+    "batch_size",
+    "max_tokens",
+    "max_chars",
+    "rule_labels",
+)
+
+
+def load_predictor(checkpoint: Path | str | Mapping, **options) -> Predictor:
+    """The predictor of ``checkpoint`` (see :func:`build_predictor`), or of a config.
+
+    Given a mapping (the ``predict`` or ``evaluate`` config), its ``checkpoint`` and the
+    :data:`PREDICTOR_KEYS` it has are used; ``options`` override them.
+    """
+    if isinstance(checkpoint, Mapping):
+        cfg = checkpoint
+        checkpoint = str(cfg["checkpoint"])
+        given = {key: cfg[key] for key in PREDICTOR_KEYS if key in cfg}
+        if given.get("rule_labels") is not None:
+            given["rule_labels"] = [str(label) for label in given["rule_labels"]]
+        options = {**given, **options}
+    return build_predictor(checkpoint, **options)
+
+
+def build_predictor(
+    checkpoint: Path | str,
+    engine: str = "torch",
+    quantize: bool = False,
+    onnx_dir: Path | str | None = None,
+    num_threads: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    max_chars: int | None = DEFAULT_MAX_CHARS,
+    rule_labels: Sequence[str] | None = (),
+) -> Predictor:
+    """A :class:`Predictor`: the rules, a torch or ONNX model, or a model+rules hybrid.
+
+    ``rule_labels`` (e.g. QUANTITY, UNIT, DEADLINE) makes a model+rules hybrid: the rule
+    pre-annotator decides those labels, the model the others.
+
+    ``checkpoint`` is a training ``output_dir`` (or its ``model/`` folder), or ``"rules"``
+    for the rule pre-annotator. ``engine="onnx"`` runs the model with ONNX Runtime
+    (exported once into a cache, see :func:`onnx_model_path`); ``quantize=True`` uses its
+    dynamic int8 version. Torch (and ONNX Runtime) use ``num_threads`` threads, default all
+    cores.
+    """
+    if str(checkpoint) == RULES:
+        return RulePredictor(max_chars)
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if quantize and engine != "onnx":
+        raise ValueError("quantize=true needs engine=onnx (dynamic int8 quantization is done by ONNX Runtime)")
+    threads = configure_threads(num_threads)
+    if engine == "onnx":
+        cached = onnx_cache(checkpoint, onnx_dir).fresh(quantize)
+        base = _tokenizer_only(checkpoint) if cached else Tagger.from_checkpoint(checkpoint)
+        path = onnx_model_path(checkpoint, quantize, onnx_dir, tagger=None if cached else base)
+        version = f"{base.model_version}+onnx{'-int8' if quantize else ''}"
+        tagger = OnnxTagger(onnx_session(path, threads), base.tokenizer, base.aligner, version)
+    else:
+        tagger = Tagger.from_checkpoint(checkpoint)
+    tagger.max_tokens = int(max_tokens)
+    return ModelPredictor(tagger, max_chars, int(batch_size), rule_labels or ())

@@ -1,0 +1,1 @@
+"""Text: report files and JSONL read into ``Document`` (or ``Failure``), clause segmentation, seed metadata."""

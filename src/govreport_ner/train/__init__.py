@@ -1,0 +1,1 @@
+"""Training: fine-tuning a token classifier on the gold clauses."""

@@ -1,0 +1,212 @@
+"""Fine-tuning a token classifier on the gold clauses (Hugging Face Trainer, character-level evaluation)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import torch
+from datasets import Dataset
+from omegaconf import DictConfig, OmegaConf
+
+from govreport_ner.data.dataset import example_spans, split_by_region
+from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
+from govreport_ner.evaluate.metrics import entity_scores, seqeval_scores
+from govreport_ner.labels import BIO_TAGS, TAG2ID
+from govreport_ner.model.alignment import CharAligner
+from govreport_ner.model.modeling import build_model, save_checkpoint
+from govreport_ner.model.tagger import Tagger
+from govreport_ner.spans import spans_to_bio
+
+log = logging.getLogger(__name__)
+
+
+def encode_windows(dataset: Dataset, aligner: CharAligner) -> Dataset:
+    """Model inputs for every clause: one row per window, labels on tokens."""
+    rows = []
+    names = dataset.features["ner_tags"].feature.names
+    for example in dataset:
+        encoding = aligner.encode(example["text"])
+        if not encoding.ids:
+            continue
+        tags = [names[i] for i in example["ner_tags"]]
+        labels = aligner.token_labels(encoding, tags)
+        for window in aligner.windows(encoding, labels):
+            rows.append(
+                {"input_ids": window.input_ids, "attention_mask": [1] * len(window.input_ids), "labels": window.labels}
+            )
+    return Dataset.from_list(rows)
+
+
+def boundary_loss_rate(dataset: Dataset, aligner: CharAligner) -> dict[str, int]:
+    """Entity boundaries inside a token (lost by the encoding) out of all boundaries."""
+    names = dataset.features["ner_tags"].feature.names
+    lost = sum(aligner.boundary_loss(aligner.encode(e["text"]), [names[i] for i in e["ner_tags"]]) for e in dataset)
+    return {"boundaries_inside_tokens": lost, "boundaries": 2 * sum(len(e["spans"]) for e in dataset)}
+
+
+def evaluate_tagger(tagger: Tagger, dataset: Dataset, batch_size: int = 32) -> tuple[dict, list[list]]:
+    """Character-level seqeval and span scores of a tagger on gold clauses; also the predictions."""
+    predicted = tagger.predict_clauses(dataset["text"], batch_size)
+    gold = [example_spans(e) for e in dataset]
+    gold_tags = [spans_to_bio(len(t), g) for t, g in zip(dataset["text"], gold, strict=True)]
+    pred_tags = [spans_to_bio(len(t), p) for t, p in zip(dataset["text"], predicted, strict=True)]
+    scores = entity_scores(
+        list(zip(dataset["id"], gold, strict=True)), list(zip(dataset["id"], predicted, strict=True))
+    )
+    metrics = {f"seqeval_{k}": v for k, v in seqeval_scores(gold_tags, pred_tags).items()}
+    metrics.update({f"f1_{label}": row["f1"] for label, row in scores["strict"]["per_label"].items()})
+    metrics["micro_f1"] = scores["strict"]["micro"]["f1"]
+    metrics["macro_f1"] = scores["strict"]["macro"]["f1"]
+    return metrics, predicted
+
+
+def weighted_loss(class_weight_o: float):
+    """Cross-entropy with the O tag down- (or up-) weighted; None when the weight is 1."""
+    if class_weight_o == 1.0:
+        return None
+    weights = torch.ones(len(BIO_TAGS))
+    weights[TAG2ID["O"]] = class_weight_o
+
+    def compute_loss(outputs, labels, num_items_in_batch=None):
+        logits = outputs.logits.view(-1, len(BIO_TAGS))
+        return torch.nn.functional.cross_entropy(
+            logits, labels.view(-1), weight=weights.to(logits.device), ignore_index=-100
+        )
+
+    return compute_loss
+
+
+def _trainer_class():
+    """A Trainer whose evaluation scores characters (seqeval), so every tokenizer is scored alike."""
+    from transformers import Trainer
+
+    class CharEvalTrainer(Trainer):
+        eval_clauses: Dataset | None = None
+        aligner: CharAligner | None = None
+
+        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
+            if self.eval_clauses is None or len(self.eval_clauses) == 0:
+                return {}
+            tagger = Tagger(self.model, self.processing_class, self.aligner)
+            metrics, _ = evaluate_tagger(tagger, self.eval_clauses, self.args.per_device_eval_batch_size)
+            self.model.train()
+            metrics = {f"{metric_key_prefix}_{k}": v for k, v in metrics.items()}
+            self.log(metrics)
+            self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+            return metrics
+
+    return CharEvalTrainer
+
+
+def last_checkpoint(output_dir: Path) -> str | None:
+    """The newest ``checkpoint-N`` folder of an interrupted run, if any."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    checkpoints = output_dir / "checkpoints"
+    return get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+
+
+def training_arguments(cfg: DictConfig, output_dir: Path, has_eval: bool):
+    """TrainingArguments from the ``trainer/`` config group."""
+    from transformers import TrainingArguments
+
+    t = cfg.trainer
+    eval_strategy = t.eval_strategy if has_eval else "no"
+    return TrainingArguments(
+        output_dir=str(output_dir / "checkpoints"),
+        num_train_epochs=t.epochs,
+        max_steps=t.max_steps,
+        per_device_train_batch_size=t.batch_size,
+        per_device_eval_batch_size=t.eval_batch_size,
+        learning_rate=t.learning_rate,
+        weight_decay=t.weight_decay,
+        warmup_steps=t.warmup_ratio,
+        seed=t.seed,
+        data_seed=t.seed,
+        eval_strategy=eval_strategy,
+        save_strategy=t.save_strategy,
+        save_total_limit=t.save_total_limit,
+        logging_steps=t.logging_steps,
+        report_to="none",
+        use_cpu=not torch.cuda.is_available(),
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
+    )
+
+
+def train(cfg: DictConfig) -> dict:
+    """Train, evaluate on the held-out regions, and write the checkpoint and reports to ``output_dir``."""
+    from transformers import DataCollatorForTokenClassification, set_seed
+
+    output_dir = Path(cfg.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
+    if cfg.trainer.num_threads:
+        torch.set_num_threads(cfg.trainer.num_threads)
+    set_seed(cfg.trainer.seed)
+
+    dataset, _ = load_gold_dataset(cfg.data)
+    splits = split_by_region(dataset, resolve_holdout(cfg.data))
+    train_clauses, test_clauses = splits["train"], splits.get("test")
+    tokenizer, model = build_model(cfg.model, train_clauses["text"], seed=cfg.trainer.seed)
+    aligner = CharAligner(tokenizer, cfg.model.one_token_per_char, cfg.model.max_length, cfg.model.stride)
+    train_windows = encode_windows(train_clauses, aligner)
+    log.info(
+        "train: %d clauses -> %d windows; test: %d clauses",
+        len(train_clauses),
+        len(train_windows),
+        len(test_clauses) if test_clauses is not None else 0,
+    )
+
+    trainer = _trainer_class()(
+        model=model,
+        args=training_arguments(cfg, output_dir, test_clauses is not None),
+        train_dataset=train_windows,
+        eval_dataset=encode_windows(test_clauses, aligner) if test_clauses is not None else None,
+        data_collator=DataCollatorForTokenClassification(tokenizer),
+        processing_class=tokenizer,
+        compute_loss_func=weighted_loss(cfg.trainer.class_weight_o),
+    )
+    trainer.eval_clauses, trainer.aligner = test_clauses, aligner
+    resume = last_checkpoint(output_dir) if cfg.trainer.resume else None
+    if resume:
+        log.info("resuming from %s", resume)
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=resume)
+    seconds = time.perf_counter() - started
+
+    alignment = {
+        "one_token_per_char": cfg.model.one_token_per_char,
+        "max_length": cfg.model.max_length,
+        "stride": cfg.model.stride,
+        "model_version": f"{cfg.name}-{output_dir.name}",
+    }
+    save_checkpoint(trainer.model, tokenizer, output_dir / "model", alignment)
+    metrics = {
+        "train_loss": result.training_loss,
+        "train_seconds": seconds,
+        "train_steps": result.global_step,
+        "epochs": cfg.trainer.epochs,
+        "train_clauses": len(train_clauses),
+        "train_windows": len(train_windows),
+        "holdout": OmegaConf.to_container(cfg.data.holdout)
+        if OmegaConf.is_list(cfg.data.holdout)
+        else cfg.data.holdout,
+        "torch_threads": torch.get_num_threads(),
+        **boundary_loss_rate(train_clauses, aligner),
+    }
+    if test_clauses is not None:
+        tagger = Tagger(trainer.model.eval(), tokenizer, aligner)
+        test_metrics, _ = evaluate_tagger(tagger, test_clauses, cfg.trainer.eval_batch_size)
+        metrics.update({f"test_{k}": v for k, v in test_metrics.items()})
+        metrics["test_clauses"] = len(test_clauses)
+    (output_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+    with (output_dir / "train_log.jsonl").open("w", encoding="utf-8") as handle:
+        for row in trainer.state.log_history:
+            handle.write(json.dumps(row) + "\n")
+    log.info("metrics: %s", json.dumps(metrics, ensure_ascii=False))
+    return metrics

@@ -1,0 +1,123 @@
+"""Every experiment config composes and trains one step with the tiny model; checkpoints load; resume works."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import open_dict
+
+from govreport_ner.commands.config import CONFIG_DIR
+from govreport_ner.model.modeling import ModelLoadError, load_pretrained
+from govreport_ner.model.tagger import Tagger
+from govreport_ner.train.trainer import train
+
+pytestmark = pytest.mark.slow  # runs a script, trains, or executes a notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
+
+
+def compose_train(overrides: list[str]):
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=overrides, return_hydra_config=True)
+        HydraConfig.instance().set_config(cfg)
+        with open_dict(cfg):
+            del cfg["hydra"]
+        return cfg
+
+
+def test_experiments_are_found():
+    assert {"bert_base", "e5_small", "smoke"} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_trains_one_step_with_the_tiny_model(experiment, tmp_path):
+    cfg = compose_train(
+        [
+            f"+experiment={experiment}",
+            "model=tiny",
+            "trainer.max_steps=1",
+            "trainer.eval_strategy=no",
+            "trainer.save_strategy=no",
+            "data.holdout=dongxing",
+            f"data.gold={ROOT / 'annotations' / 'gold'}",
+            f"data.seed_dir={ROOT / 'seeds'}",
+            f"output_dir={tmp_path}",
+        ]
+    )
+    metrics = train(cfg)
+    assert metrics["train_steps"] == 1
+    assert metrics["holdout"] == "dongxing" and metrics["test_clauses"] > 0
+    assert 0.0 <= metrics["test_micro_f1"] <= 1.0
+    assert (tmp_path / "model" / "config.json").exists()
+    assert (tmp_path / "config.yaml").exists() and (tmp_path / "train_log.jsonl").exists()
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["train_clauses"] + saved["test_clauses"] > 250
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    assert config["id2label"]["1"] == "B-QUANTITY"
+    tagger = Tagger.from_checkpoint(tmp_path)
+    spans = tagger.predict_spans("完成新造林1万亩。")
+    assert all(0 <= s.start < s.end <= 9 for s in spans)
+
+
+def test_experiment_overrides_only_what_differs():
+    cfg = compose_train(["+experiment=e5_small"])
+    assert cfg.model.name_or_path == "intfloat/multilingual-e5-small"
+    assert cfg.name == "e5_small" and cfg.trainer.epochs == 20
+    assert cfg.data.holdout is None and cfg.output_dir == "runs/e5_small/holdout-none"
+    assert compose_train(["+experiment=bert_base"]).model.name_or_path == "bert-base-chinese"
+    local = compose_train(["+experiment=e5_small", "model.name_or_path=/some/dir", "data.holdout=xunxian"])
+    assert local.model.name_or_path == "/some/dir" and local.output_dir == "runs/e5_small/holdout-xunxian"
+
+
+def test_resume_from_the_last_checkpoint(tmp_path):
+    common = [
+        "+experiment=smoke",
+        "trainer.save_strategy=steps",
+        "+trainer.save_steps=1",
+        f"data.gold={ROOT / 'annotations' / 'gold'}",
+        f"data.seed_dir={ROOT / 'seeds'}",
+        f"output_dir={tmp_path}",
+    ]
+    first = train(compose_train([*common, "trainer.max_steps=2"]))
+    assert first["train_steps"] == 2 and (tmp_path / "checkpoints" / "checkpoint-2").is_dir()
+    second = train(compose_train([*common, "trainer.max_steps=3"]))
+    assert second["train_steps"] == 3
+    log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    steps = [row["step"] for row in log if "loss" in row]
+    assert steps == [1, 2, 3]  # the resumed run kept the first two steps' log and added one
+
+
+def run_train(*overrides: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train.py"), *overrides],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+
+
+def test_smoke_experiment_runs_from_the_command_line(tmp_path):
+    result = run_train("+experiment=smoke", f"output_dir={tmp_path}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "metrics.json").read_text())["train_steps"] == 4
+
+
+def test_hub_model_without_the_hub_fails_with_a_clear_message(tmp_path):
+    result = run_train("+experiment=bert_base", f"output_dir={tmp_path}", env={"HF_HUB_OFFLINE": "1"})
+    assert result.returncode != 0
+    message = result.stderr + result.stdout
+    assert "cannot load 'bert-base-chinese'" in message
+    assert "model hub could not be reached" in message and "model.name_or_path=DIR" in message
+
+
+def test_load_error_for_a_folder_that_is_not_a_checkpoint(tmp_path):
+    with pytest.raises(ModelLoadError, match="cannot load the model in"):
+        load_pretrained(str(tmp_path))
