@@ -8,9 +8,9 @@ Results use ``from_name="label"`` and ``to_name="text"`` as in
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +29,15 @@ def config_labels(config_xml: str) -> list[str]:
     return re.findall(r'<Label\s+value="([^"]+)"', config_xml)
 
 
+def result_id(span: Span) -> str:
+    """A result id that is unique within a task and the same on every export (stable diffs)."""
+    return hashlib.sha1(f"{span.start}:{span.end}:{span.label}".encode()).hexdigest()[:10]
+
+
 def span_to_result(span: Span, with_score: bool = False) -> dict:
     """One Label Studio ``result`` item for a span (offsets relative to the task text)."""
     item = {
-        "id": uuid.uuid4().hex[:10],
+        "id": result_id(span),
         "from_name": FROM_NAME,
         "to_name": TO_NAME,
         "type": "labels",
