@@ -29,19 +29,21 @@ def config_labels(config_xml: str) -> list[str]:
     return re.findall(r'<Label\s+value="([^"]+)"', config_xml)
 
 
-def result_id(span: Span) -> str:
-    """A result id that is unique within a task and the same on every export (stable diffs)."""
-    return hashlib.sha1(f"{span.start}:{span.end}:{span.label}".encode()).hexdigest()[:10]
+def result_id(span: Span, origin: str) -> str:
+    """A result id unique within a task (and between manual and predicted results), the same on
+    every export, so that regenerated gold files diff only where spans change."""
+    return hashlib.sha1(f"{origin}:{span.start}:{span.end}:{span.label}".encode()).hexdigest()[:10]
 
 
 def span_to_result(span: Span, with_score: bool = False) -> dict:
     """One Label Studio ``result`` item for a span (offsets relative to the task text)."""
+    origin = "prediction" if with_score else "manual"
     item = {
-        "id": result_id(span),
+        "id": result_id(span, origin),
         "from_name": FROM_NAME,
         "to_name": TO_NAME,
         "type": "labels",
-        "origin": "prediction" if with_score else "manual",
+        "origin": origin,
         "value": {"start": span.start, "end": span.end, "text": span.text, "labels": [span.label]},
     }
     if with_score and span.score is not None:
