@@ -114,7 +114,7 @@ def build_predictor(
         base = _tokenizer_only(checkpoint) if cached else Tagger.from_checkpoint(checkpoint)
         path = onnx_model_path(checkpoint, quantize, onnx_dir, tagger=None if cached else base)
         version = f"{base.model_version}+onnx{'-int8' if quantize else ''}"
-        tagger = OnnxTagger(onnx_session(path, threads), base.tokenizer, base.aligner, version)
+        tagger = OnnxTagger(onnx_session(path, threads), base.tokenizer, base.aligner, version, base.crf)
     else:
         tagger = Tagger.from_checkpoint(checkpoint)
     tagger.max_tokens = int(max_tokens)
