@@ -9,10 +9,12 @@ checkpoint=rules scores the rule pre-annotator alone (on every gold clause when 
 import hydra
 from omegaconf import DictConfig
 
+from govreport_ner.commands.errors import report_errors
 from govreport_ner.commands.evaluate import evaluate_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="evaluate")
+@report_errors
 def main(cfg: DictConfig) -> None:
     evaluate_command(cfg)
 

@@ -93,10 +93,10 @@ def test_resume_from_the_last_checkpoint(tmp_path):
     assert steps == [1, 2, 3]  # the resumed run kept the first two steps' log and added one
 
 
-def run_train(*overrides: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_train(*overrides: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "train.py"), *overrides],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
@@ -116,6 +116,15 @@ def test_hub_model_without_the_hub_fails_with_a_clear_message(tmp_path):
     message = result.stderr + result.stdout
     assert "cannot load 'bert-base-chinese'" in message
     assert "model hub could not be reached" in message and "model.name_or_path=DIR" in message
+
+
+def test_hub_model_offline_is_one_line_and_leaves_no_run_folder(tmp_path):
+    result = run_train("+experiment=bert_base", env={"HF_HUB_OFFLINE": "1"}, cwd=tmp_path)  # output_dir: runs/...
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "cannot load 'bert-base-chinese'" in line
+    assert list(tmp_path.iterdir()) == []  # no empty runs/bert_base/holdout-none/hydra
 
 
 def test_load_error_for_a_folder_that_is_not_a_checkpoint(tmp_path):
