@@ -80,6 +80,7 @@ def test_resume_from_the_last_checkpoint(tmp_path):
         "+experiment=smoke",
         "trainer.save_strategy=steps",
         "+trainer.save_steps=1",
+        "trainer.keep_checkpoints=true",  # as if the first run had been interrupted
         f"data.gold={ROOT / 'annotations' / 'gold'}",
         f"data.seed_dir={ROOT / 'seeds'}",
         f"output_dir={tmp_path}",
@@ -102,6 +103,22 @@ def run_train(*overrides: str, env: dict | None = None, cwd: Path = ROOT) -> sub
         env={**os.environ, **(env or {})},
         timeout=300,
     )
+
+
+def test_a_finished_run_removes_its_intermediate_checkpoints(tmp_path):
+    common = [
+        "+experiment=smoke",
+        "trainer.save_strategy=steps",
+        "+trainer.save_steps=1",
+        "trainer.max_steps=2",
+        f"data.gold={ROOT / 'annotations' / 'gold'}",
+        f"data.seed_dir={ROOT / 'seeds'}",
+    ]
+    train(compose_train([*common, f"output_dir={tmp_path / 'a'}"]))
+    assert not (tmp_path / "a" / "checkpoints").exists()
+    assert (tmp_path / "a" / "model" / "config.json").exists()
+    train(compose_train([*common, f"output_dir={tmp_path / 'b'}", "trainer.keep_checkpoints=true"]))
+    assert (tmp_path / "b" / "checkpoints" / "checkpoint-2").is_dir()
 
 
 def test_smoke_experiment_runs_from_the_command_line(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -208,5 +209,7 @@ def train(cfg: DictConfig) -> dict:
     with (output_dir / "train_log.jsonl").open("w", encoding="utf-8") as handle:
         for row in trainer.state.log_history:
             handle.write(json.dumps(row) + "\n")
+    if not cfg.trainer.get("keep_checkpoints", False):  # the model is in model/; the rest is hundreds of MB
+        shutil.rmtree(output_dir / "checkpoints", ignore_errors=True)
     log.info("metrics: %s", json.dumps(metrics, ensure_ascii=False))
     return metrics
