@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from govreport_ner.commands.errors import EXIT_CODE, report_errors
@@ -39,21 +35,6 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
         _fails(KeyError("bug"))
 
 
-def _script(repo_root, cwd, script, *overrides):
-    env = {k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "GOVREPORT_NER_DEBUG")}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repo_root / "src"), env.get("PYTHONPATH", "")) if p)
-    env["HF_HUB_OFFLINE"] = "1"
-    return subprocess.run(
-        [sys.executable, str(repo_root / "scripts" / script), *overrides],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=180,
-    )
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("overrides", "message"),
@@ -66,9 +47,9 @@ def _script(repo_root, cwd, script, *overrides):
         (["checkpoint=rules", "inputs=in.txt", "output=out.jsonl", "no_such_key=1"], "no_such_key"),
     ],
 )
-def test_predict_errors_are_one_line_without_a_traceback(repo_root, tmp_path, overrides, message):
+def test_predict_errors_are_one_line_without_a_traceback(script_result, tmp_path, overrides, message):
     (tmp_path / "in.txt").write_text("全年新增城镇就业1.2万人。\n", encoding="utf-8")
-    proc = _script(repo_root, tmp_path, "predict.py", "progress=false", *overrides)
+    proc = script_result("predict.py", "progress=false", *overrides, cwd=tmp_path)
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr, proc.stderr
     assert message in proc.stderr
@@ -76,14 +57,8 @@ def test_predict_errors_are_one_line_without_a_traceback(repo_root, tmp_path, ov
 
 
 @pytest.mark.slow
-def test_a_debug_run_shows_the_traceback(repo_root, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(repo_root / "src"), "GOVREPORT_NER_DEBUG": "1"}
-    proc = subprocess.run(
-        [sys.executable, str(repo_root / "scripts" / "predict.py"), "checkpoint=rules", "inputs=x", "output=y"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
+def test_a_debug_run_shows_the_traceback(script_result, tmp_path):
+    proc = script_result(
+        "predict.py", "checkpoint=rules", "inputs=x", "output=y", cwd=tmp_path, env={"GOVREPORT_NER_DEBUG": "1"}
     )
     assert proc.returncode != 0 and "Traceback" in proc.stderr and "input not found" in proc.stderr
