@@ -3,7 +3,9 @@
 python scripts/evaluate.py checkpoint=runs/e5_small/holdout-xunxian data.holdout=xunxian
 python scripts/evaluate.py checkpoint=rules
 
-checkpoint=rules scores the rule pre-annotator alone (on every gold clause when no region is held out).
+checkpoint=rules scores the rule pre-annotator alone (on every gold clause when no region is held out);
+it writes reports only with output_dir=DIR. A checkpoint is refused on regions it was trained on
+(read from its config.yaml or metrics.json) unless allow_trained_regions=true.
 """
 
 import hydra
