@@ -82,6 +82,7 @@ def test_resume_from_the_last_checkpoint(tmp_path):
         "+experiment=smoke",
         "trainer.save_strategy=steps",
         "+trainer.save_steps=1",
+        "trainer.keep_checkpoints=true",  # as if the first run had been interrupted
         f"data.gold={ROOT / 'annotations' / 'gold'}",
         f"data.seed_dir={ROOT / 'seeds'}",
         f"output_dir={tmp_path}",
@@ -95,15 +96,31 @@ def test_resume_from_the_last_checkpoint(tmp_path):
     assert steps == [1, 2, 3]  # the resumed run kept the first two steps' log and added one
 
 
-def run_train(*overrides: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_train(*overrides: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "train.py"), *overrides],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
         timeout=300,
     )
+
+
+def test_a_finished_run_removes_its_intermediate_checkpoints(tmp_path):
+    common = [
+        "+experiment=smoke",
+        "trainer.save_strategy=steps",
+        "+trainer.save_steps=1",
+        "trainer.max_steps=2",
+        f"data.gold={ROOT / 'annotations' / 'gold'}",
+        f"data.seed_dir={ROOT / 'seeds'}",
+    ]
+    train(compose_train([*common, f"output_dir={tmp_path / 'a'}"]))
+    assert not (tmp_path / "a" / "checkpoints").exists()
+    assert (tmp_path / "a" / "model" / "config.json").exists()
+    train(compose_train([*common, f"output_dir={tmp_path / 'b'}", "trainer.keep_checkpoints=true"]))
+    assert (tmp_path / "b" / "checkpoints" / "checkpoint-2").is_dir()
 
 
 def test_smoke_experiment_runs_from_the_command_line(tmp_path):
@@ -118,6 +135,15 @@ def test_hub_model_without_the_hub_fails_with_a_clear_message(tmp_path):
     message = result.stderr + result.stdout
     assert "cannot load 'bert-base-chinese'" in message
     assert "model hub could not be reached" in message and "model.name_or_path=DIR" in message
+
+
+def test_hub_model_offline_is_one_line_and_leaves_no_run_folder(tmp_path):
+    result = run_train("+experiment=bert_base", env={"HF_HUB_OFFLINE": "1"}, cwd=tmp_path)  # output_dir: runs/...
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "cannot load 'bert-base-chinese'" in line
+    assert list(tmp_path.iterdir()) == []  # no empty runs/bert_base/holdout-none/hydra
 
 
 def test_load_error_for_a_folder_that_is_not_a_checkpoint(tmp_path):

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from govreport_ner.predict.batch import run_batch
+from govreport_ner.predict.batch import check_batch, run_batch
 from govreport_ner.predict.predictors import ENGINES, load_predictor
 from govreport_ner.predict.writers import make_writer
 from govreport_ner.text.inputs import parse_shard
@@ -18,12 +18,13 @@ def predict_command(cfg) -> int:
     parse_shard(cfg.shard)
     if cfg.engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {cfg.engine!r}")
-    started = time.perf_counter()
-    predictor = load_predictor(cfg)
-    load_seconds = time.perf_counter() - started
     inputs = cfg.inputs
     if not isinstance(inputs, (str, Path)):
         inputs = [str(p) for p in inputs]
+    check_batch(inputs, cfg.output)  # missing inputs, output = input, not JSON Lines: before the model loads
+    started = time.perf_counter()
+    predictor = load_predictor(cfg)
+    load_seconds = time.perf_counter() - started
     summary = run_batch(
         predictor,
         inputs,

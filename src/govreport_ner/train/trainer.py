@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -243,6 +244,8 @@ def train(cfg: DictConfig) -> dict:
         for row in trainer.state.log_history:
             handle.write(json.dumps(row) + "\n")
     card = write_model_card(cfg, model_dir, train_clauses, metrics)
+    if not cfg.trainer.keep_checkpoints:  # the model is in model/; the rest is hundreds of MB
+        shutil.rmtree(output_dir / "checkpoints", ignore_errors=True)
     log.info("metrics: %s", json.dumps(metrics, ensure_ascii=False))
     log.info("model card: %s", card)
     return metrics
