@@ -101,7 +101,7 @@ def test_aggregate_summarises_folds_against_the_rules(tmp_path, capsys):
     values = [summary["folds"]["rules"][f]["test_micro_f1"] for f in folds]
     assert rules["mean"] == pytest.approx(sum(values) / 2) and rules["folds"] == 2
     table = (tmp_path / "loro" / "loro.md").read_text(encoding="utf-8")
-    assert table.startswith("Leave-one-region-out over 2 folds (holdout-dongxing, holdout-lueyang)")
+    assert table.startswith("Held-out regions, 2 folds (holdout-dongxing, holdout-lueyang)")
     assert json.loads((tmp_path / "loro" / "loro.json").read_text(encoding="utf-8")) == json.loads(json.dumps(summary))
 
 

@@ -63,7 +63,7 @@ def format_loro(summary: dict) -> str:
         for fold in folds
     ]
     lines = [
-        f"Leave-one-region-out over {len(folds)} folds ({', '.join(folds)}); strict entity F1, mean ± std (min-max)",
+        f"Held-out regions, {len(folds)} folds ({', '.join(folds)}); strict entity F1, mean ± std (min-max)",
         "",
         *markdown_table(["metric", *systems], rows),
         "",
