@@ -190,9 +190,13 @@ def _chain_words(text: str, first: int, floor: int, count: int) -> list[_Words] 
     start = _subclause_start(text, first, floor)
     lead = _LEAD_RE.match(text, start, first)
     start = lead.end() if lead else start
+    verb = _DIRECTION_RE.match(text, start, first)  # 压减粗钢产能100万吨: the direction leads
+    start = verb.end() if verb else start
     trail = _TRAIL_RE.search(text, start, first)
     end = trail.start() if trail else first
     direction = _direction(text, end, first)
+    if direction is None and verb is not None:
+        direction = Span(verb.start(), verb.end(), "DIRECTION", verb.group())
     if end <= start:
         return None
     words = [_Words(start, end, direction, text[start:end])]

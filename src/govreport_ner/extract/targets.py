@@ -221,6 +221,7 @@ def _chain_comparator(text: str, chain: list[_Item], index: int) -> str:
 
 _SENTENCE_RE = re.compile(r"[^。！？；!?;\r\n\u2028\u2029]*[。！？；!?;]*")
 _COLONS = "：:"
+_SUBCLAUSE_END_RE = re.compile(r"[，,；;。！？!?：:]")
 
 
 class _Context:
@@ -236,10 +237,14 @@ class _Context:
         self.deadlines = [s for s in ordered if s.label == "DEADLINE"]
         self.deadline_starts = [d.start for d in self.deadlines]
         self.names = [s for s in ordered if s.label in ("PROJECT", "PROGRAM")]
+        self.quantity_starts = [s.start for s in ordered if s.label == "QUANTITY"]
         self.name_starts = [n.start for n in self.names]
         self.sentence_starts = [m.start() for m in _SENTENCE_RE.finditer(text) if m.end() > m.start()] or [0]
         self.line_starts = [0, *(m.end() for m in re.finditer(r"\r\n|[\r\n\u2028\u2029]", text))]
         self.colons = [i for i, ch in enumerate(text) if ch in _COLONS]
+        # deadlines that govern a list: a colon follows them in their own sentence (全年…：)
+        self.governors = [d for d in self.deadlines if self.colon_between(d.end, self.sentence(d.start)[1])]
+        self.governor_starts = [d.start for d in self.governors]
 
     def _start_of(self, starts: list[int], pos: int) -> int:
         return starts[max(bisect.bisect_right(starts, pos) - 1, 0)]
@@ -265,6 +270,10 @@ class _Context:
         i = bisect.bisect_left(self.colons, start)
         return i < len(self.colons) and self.colons[i] < end
 
+    def quantity_between(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.quantity_starts, start)
+        return i < len(self.quantity_starts) and self.quantity_starts[i] < end
+
     def names_between(self, start: int, end: int) -> list[Span]:
         i = bisect.bisect_left(self.name_starts, start)
         j = bisect.bisect_left(self.name_starts, end)
@@ -285,13 +294,13 @@ def _deadline_of(context: _Context, quantity: Span) -> tuple[Span | None, str | 
     if before:
         return before[-1], "sentence"
     after = [d for d in same if d.start >= quantity.end]
-    if after:
-        return after[0], "sentence"
-    line = context.line_start(quantity.start)
-    for deadline in reversed(context.deadlines_between(line, start)):
-        d_start, d_end = context.sentence(deadline.start)
-        if context.colon_between(deadline.end, d_end):
-            return deadline, "list"
+    if after:  # 新增城市公园5个，年内全部开放; not 新建学校8所，到2025年建成停车位1万个 (that one is the 1万's)
+        stop = _SUBCLAUSE_END_RE.search(context.text, after[0].end, end)
+        if not context.quantity_between(after[0].end, stop.start() if stop else end):
+            return after[0], "sentence"
+    i = bisect.bisect_left(context.governor_starts, start) - 1
+    if i >= 0 and context.governors[i].start >= context.line_start(quantity.start):
+        return context.governors[i], "list"
     return None, None
 
 
