@@ -221,6 +221,7 @@ def _chain_comparator(text: str, chain: list[_Item], index: int) -> str:
 
 _SENTENCE_RE = re.compile(r"[^。！？；!?;\r\n\u2028\u2029]*[。！？；!?;]*")
 _COLONS = "：:"
+_MAGNITUDE_ONLY_RE = re.compile("[百千万亿]+")
 _SUBCLAUSE_END_RE = re.compile(r"[，,；;。！？!?：:]")
 
 
@@ -332,8 +333,11 @@ def _make_target(
 ) -> Target:
     """Build one :class:`Target` from the pieces found for a quantity."""
     quantity = item.quantity
+    amount = quantity.text
+    if unit is not None and unit.start == quantity.end and _MAGNITUDE_ONLY_RE.fullmatch(unit.text):
+        amount, unit = amount + unit.text, None  # a magnitude (亿) is never a unit: 54 + 亿 -> 5.4e9, no unit
     try:
-        parsed, error = parse_quantity(quantity.text), None
+        parsed, error = parse_quantity(amount), None
     except ValueError as err:
         parsed, error = None, str(err)
     end = unit.end if unit is not None and unit.start >= quantity.end else quantity.end
