@@ -88,7 +88,7 @@ class Indicator:
         if self.direction == "up" and direction == "down" or self.direction == "down" and direction == "up":
             return False
         if self.unit == "%":
-            return unit in ("%", "个百分点")
+            return unit == "%"  # 高于全省1个百分点 is relative, not the rate
         if self.unit == "count":
             return unit is not None and unit not in ("%", "个百分点")
         return unit == self.unit

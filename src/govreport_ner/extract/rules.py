@@ -21,15 +21,15 @@ HEDGE = "(?:[余多](?=[千万亿]))?"  # 3000余万: a hedge inside the number 
 FACTOR = r"(?:\d+\s*[×xX*]\s*)?"  # 2×35万千瓦: a multiplier, part of the quantity
 NUMBER = rf"{FACTOR}{DIGITS}(?:{HEDGE}{MAGNITUDE})(?:\s*(?:-|—|~|～|至)\s*{DIGITS}{MAGNITUDE})?"
 CHINESE_NUMBER = "[一二两三四五六七八九十百千]+"
-# 两百家, 二十亿斤, 三点五万: a Chinese numeral with a magnitude (十百千万亿) and a unit
-CHINESE_MAGNITUDE_NUMBER = "(?:[一二两三四五六七八九][十百千万亿]|十[一二三四五六七八九])[一二两三四五六七八九十百千万亿零]*(?:点[一二三四五六七八九零]+[万亿]?)?"
+# 两百家, 二十亿斤: a Chinese numeral with a magnitude (百千万亿; not 十五条, often a policy's name) and a unit
+CHINESE_MAGNITUDE_NUMBER = "(?=[一二两三四五六七八九十零]*[百千万亿])[一二两三四五六七八九十][一二两三四五六七八九十百千万亿零]*(?:点[一二三四五六七八九零]+[万亿]?)?"
 PERCENT_WORDS = r"百分之(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百零]+(?:点[一二三四五六七八九零]+)?)"
 
 # Longest first so that 人次 wins over 人 and 个百分点 over 个.
 UNITS = sorted(
     """亩 个 人 名 家 所 处 座 项 件 户 张 场次 人次 公里 千米 米 平方米 平方公里 立方米 吨 千瓦 兆瓦 千瓦时 度 元 万元
     微克/立方米 % ％ 个百分点 套 间 栋 条 台 辆 床 张床 艘 株 棵 头 只 批 支 队 期 次 场 天 小时 倍 公顷 千克 斤 所学校
-    人/万人 户次 块 座次 盏 眼 口 宗 单 笔 类 种 美元 欧元 港元 标箱 羽 担 部 列 枚 分钟 公斤 份 对 起""".split(),
+    人/万人 户次 块 座次 盏 眼 口 宗 单 笔 类 种 美元 欧元 港元 标箱 羽 担 部 列 枚 公斤 份 对 起""".split(),
     key=len,
     reverse=True,
 )
