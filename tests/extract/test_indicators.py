@@ -275,3 +275,14 @@ def test_a_long_line_costs_what_the_same_text_with_line_breaks_costs():
 
     cost(sentence * 20)  # warm up
     assert cost(one_line) < 3 * cost(broken) + 0.5
+
+
+def test_a_list_with_its_own_hedges_still_shares_its_words():
+    found = targets("城镇和农村居民人均可支配收入分别增长5.5%以上、6.5%左右。")
+    assert [(t.indicator_id, t.comparator) for t in found] == [
+        ("urban_income_growth", ">="),
+        ("rural_income_growth", "~"),
+    ]
+    found = targets("规上固定资产投资、工业投资分别增长13%以上和15%以上。")
+    assert [t.indicator_id for t in found] == ["fixed_asset_investment_growth", None]
+    assert [t.indicator for t in found] == ["规上固定资产投资", "工业投资"]

@@ -303,3 +303,31 @@ def targets_command(cfg) -> int:
     files.append(str(summary))
     print(f"{len(documents)} documents, {len(rows)} targets -> {', '.join(files)}", flush=True)
     return 0
+
+
+def score_headline_command(cfg) -> dict:
+    """``scripts/score_headline.py``: score predictions (or a second pass) against the headline gold."""
+    from govreport_ner.extract.headline_gold import predicted_rows, read_docs, read_gold, score
+
+    docs = read_docs(cfg.docs)
+    gold = [row for row in read_gold(cfg.gold) if row["doc"] in set(docs)]
+    if cfg.predictions and str(cfg.predictions).endswith(".tsv"):
+        predicted = read_gold(cfg.predictions)
+    elif cfg.predictions:
+        predicted = predicted_rows(iter_records([Path(cfg.predictions)], cfg), set(docs))
+    else:
+        files = [Path(cfg.corpus) / f"{doc}.txt" for doc in docs]
+        predicted = predicted_rows(iter_records(files, cfg), set(docs))
+    scores = score(gold, predicted)
+    micro = scores["micro"]
+    print(
+        f"{len(docs)} documents: gold {micro['gold']}, predicted {micro['predicted']}, correct {micro['correct']}: "
+        f"P {micro['precision']:.3f} R {micro['recall']:.3f} F1 {micro['f1']:.3f}",
+        flush=True,
+    )
+    for label, rows in (("missed", scores["missed"]), ("spurious", scores["spurious"])):
+        for row in rows:
+            print(f"  {label}: {row}", flush=True)
+    if cfg.output:
+        Path(cfg.output).write_text(json.dumps(scores, ensure_ascii=False, indent=2), encoding="utf-8")
+    return scores

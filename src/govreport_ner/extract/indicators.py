@@ -221,17 +221,35 @@ def _direction_name(span: Span | None) -> str | None:
     return "up" if span.text in UP_WORDS else "down"
 
 
+_LIST_GAP_RE = re.compile(r"\s*(?:及以上|以上|以下|以内|左右)?\s*(?:、|和|及|与)\s*")
+
+
+def _end_of(target) -> int:
+    return target.unit_span.end if target.unit_span is not None else target.quantity_span.end
+
+
+def _lists(text: str, chains: Sequence[Sequence]) -> list[list]:
+    """Chains joined into the lists that share words: 分别增长5.5%以上、6.5%左右 is one list of two."""
+    lists: list[list] = []
+    for chain in chains:
+        if not chain:
+            continue
+        if lists and _LIST_GAP_RE.fullmatch(text, _end_of(lists[-1][-1]), chain[0].quantity_span.start):
+            lists[-1].extend(chain)
+        else:
+            lists.append(list(chain))
+    return lists
+
+
 def describe_targets(text: str, chains: Sequence[Sequence], document_year: int | None = None) -> list:
     """The targets of ``chains`` (lists of :class:`~govreport_ner.extract.targets.Target` written
     together, in document order) with indicator, direction, indicator id, headline, kind and year."""
     headlines = headline_ranges(text)
     boundary = plan_start(text)
     described = []
-    previous = None  # (sentence start, words) of the last chain with words
+    previous = None  # (clause start, words) of the last list with words
     floor = 0
-    for chain in chains:
-        if not chain:
-            continue
+    for chain in _lists(text, chains):
         first = chain[0].quantity_span.start
         words = _chain_words(text, first, max(floor, chain[0].clause_start), len(chain))
         sentence_start = _subclause_start(text, first, chain[0].clause_start)
@@ -245,8 +263,7 @@ def describe_targets(text: str, chains: Sequence[Sequence], document_year: int |
         for index, target in enumerate(chain):
             own = None if words is None else words[index] if len(words) == len(chain) else words[0]
             described.append(_describe(text, target, own, headlines, boundary, document_year))
-        last = chain[-1]
-        floor = last.unit_span.end if last.unit_span is not None else last.quantity_span.end
+        floor = _end_of(chain[-1])
     return described
 
 
