@@ -286,3 +286,15 @@ def test_a_list_with_its_own_hedges_still_shares_its_words():
     found = targets("规上固定资产投资、工业投资分别增长13%以上和15%以上。")
     assert [t.indicator_id for t in found] == ["fixed_asset_investment_growth", None]
     assert [t.indicator for t in found] == ["规上固定资产投资", "工业投资"]
+
+
+def test_a_range_with_percent_on_both_ends():
+    t = only("规模以上工业增加值增长6%-7%。")
+    assert (t.value, t.low, t.high, t.unit, t.indicator_id) == (None, 6, 7, "%", "industrial_value_added_growth")
+
+
+def test_a_range_with_the_unit_on_both_ends():
+    t = only("规模以上工业增加值增长6%-7%。")
+    assert (t.value, t.low, t.high, t.unit, t.indicator_id) == (None, 6, 7, "%", "industrial_value_added_growth")
+    t = only("新建口袋公园3个至5个。")
+    assert (t.low, t.high, t.unit, t.parse_error) == (3, 5, "个", None)

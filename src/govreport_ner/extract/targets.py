@@ -119,6 +119,7 @@ class _Item:
 
     quantity: Span
     unit: Span | None
+    amount: str | None = None  # the number text when it is not the quantity's (a merged range: 3个至5 -> 3至5)
 
     @property
     def end(self) -> int:
@@ -189,6 +190,29 @@ def _items(text: str, spans: Sequence[Span]) -> list[_Item]:
         )
         items.append(_Item(span, nxt if direct else None))
     return items
+
+
+_RANGE_GAP_RE = re.compile(r"\s*[-—–~～至到]\s*")
+
+
+def _merge_ranges(text: str, items: list[_Item]) -> list[_Item]:
+    """``6%-7%`` (two quantities with the same unit, joined by -/至/~) as one range item ``6%-7`` + ``%``."""
+    merged: list[_Item] = []
+    for item in items:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and prev.unit is not None
+            and item.unit is not None
+            and prev.unit.text == item.unit.text
+            and _RANGE_GAP_RE.fullmatch(text, prev.unit.end, item.quantity.start) is not None
+        ):
+            start, end = prev.quantity.start, item.quantity.end
+            amount = text[start : prev.unit.start] + text[prev.unit.end : end]
+            merged[-1] = _Item(Span(start, end, "QUANTITY", text[start:end]), item.unit, amount)
+        else:
+            merged.append(item)
+    return merged
 
 
 def _chains(text: str, items: list[_Item]) -> list[list[_Item]]:
@@ -333,7 +357,7 @@ def _make_target(
 ) -> Target:
     """Build one :class:`Target` from the pieces found for a quantity."""
     quantity = item.quantity
-    amount = quantity.text
+    amount = item.amount or quantity.text
     if unit is not None and unit.start == quantity.end and _MAGNITUDE_ONLY_RE.fullmatch(unit.text):
         amount, unit = amount + unit.text, None  # a magnitude (亿) is never a unit: 54 + 亿 -> 5.4e9, no unit
     try:
@@ -395,7 +419,7 @@ def targets_in_clauses(text: str, ordered: Sequence[Span], clauses: Sequence[Cla
     starts = [c.start for c in clauses]
     context = _Context(text, ordered)
     targets, chains = [], []
-    for chain in _chains(text, _items(text, ordered)):
+    for chain in _chains(text, _merge_ranges(text, _items(text, ordered))):
         chain_targets = []
         for index, item in enumerate(chain):
             unit = _shared_unit(chain, index)
