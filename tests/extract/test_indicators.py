@@ -288,11 +288,6 @@ def test_a_list_with_its_own_hedges_still_shares_its_words():
     assert [t.indicator for t in found] == ["规上固定资产投资", "工业投资"]
 
 
-def test_a_range_with_percent_on_both_ends():
-    t = only("规模以上工业增加值增长6%-7%。")
-    assert (t.value, t.low, t.high, t.unit, t.indicator_id) == (None, 6, 7, "%", "industrial_value_added_growth")
-
-
 def test_a_range_with_the_unit_on_both_ends():
     t = only("规模以上工业增加值增长6%-7%。")
     assert (t.value, t.low, t.high, t.unit, t.indicator_id) == (None, 6, 7, "%", "industrial_value_added_growth")

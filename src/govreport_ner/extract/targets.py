@@ -168,8 +168,16 @@ class Target:
         """Plain dict for JSON output; spans as ``Span.to_dict()`` or ``None``."""
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         for key in SPAN_FIELDS:
-            d[key] = d[key].to_dict() if d[key] is not None else None
+            d[key] = _span_dict(d[key]) if d[key] is not None else None
         return d
+
+
+def _span_dict(span: Span) -> dict:
+    """``Span.to_dict()`` without ``dataclasses.asdict`` (its deep copy is most of a record's cost)."""
+    d = {"start": span.start, "end": span.end, "label": span.label, "text": span.text}
+    if span.score is not None:
+        d["score"] = span.score
+    return d
 
 
 SPAN_FIELDS = ("quantity_span", "unit_span", "deadline_span", "project_span", "direction_span")
@@ -244,7 +252,7 @@ def _chain_comparator(text: str, chain: list[_Item], index: int) -> str:
 
 
 _SENTENCE_RE = re.compile(r"[^。！？；!?;\r\n\u2028\u2029]*[。！？；!?;]*")
-_COLONS = "：:"
+_COLON_RE = re.compile("[：:]")
 _MAGNITUDE_ONLY_RE = re.compile("[百千万亿]+")
 _SUBCLAUSE_END_RE = re.compile(r"[，,；;。！？!?：:]")
 
@@ -266,7 +274,7 @@ class _Context:
         self.name_starts = [n.start for n in self.names]
         self.sentence_starts = [m.start() for m in _SENTENCE_RE.finditer(text) if m.end() > m.start()] or [0]
         self.line_starts = [0, *(m.end() for m in re.finditer(r"\r\n|[\r\n\u2028\u2029]", text))]
-        self.colons = [i for i, ch in enumerate(text) if ch in _COLONS]
+        self.colons = [m.start() for m in _COLON_RE.finditer(text)]
         # deadlines that govern a list: a colon follows them in their own sentence (全年…：)
         self.governors = [d for d in self.deadlines if self.colon_between(d.end, self.sentence(d.start)[1])]
         self.governor_starts = [d.start for d in self.governors]
