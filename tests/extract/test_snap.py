@@ -14,6 +14,11 @@ def span(text: str, sub: str, label: str, nth: int = 0) -> Span:
     return Span(start, start + len(sub), label, sub)
 
 
+def spans_of(text: str, *marks: str) -> list[Span]:
+    """Spans from ``"substring LABEL"`` marks (first occurrence of each)."""
+    return [span(text, *mark.split()) for mark in marks]
+
+
 def marks(text: str, spans) -> list[tuple[str, str]]:
     return [(s.label, s.text) for s in spans]
 
@@ -26,13 +31,7 @@ def test_a_number_cut_in_two_becomes_one():
 
 def test_a_magnitude_is_never_a_unit():
     text = "完成投资54亿元，新增就业1.2万人。"
-    spans = [
-        span(text, "54", "QUANTITY"),
-        span(text, "亿元", "UNIT"),
-        span(text, "1.", "QUANTITY"),
-        span(text, "万", "UNIT"),
-    ]
-    snapped = snap_spans(text, spans)
+    snapped = snap_spans(text, spans_of(text, "54 QUANTITY", "亿元 UNIT", "1. QUANTITY", "万 UNIT"))
     assert marks(text, snapped) == [("QUANTITY", "54亿"), ("UNIT", "元"), ("QUANTITY", "1.2万")]
     targets = extract_targets(text, snapped)
     assert [(t.value, t.unit) for t in targets] == [(5_400_000_000, "元"), (12_000, None)]
@@ -46,11 +45,8 @@ def test_kilowatt_keeps_its_kilo():
 
 def test_names_that_are_not_names_are_dropped():
     text = "实施城市更新项目，建设产业带，2017年启动的项目。"
-    spans = [
-        span(text, "城市更新项目", "PROJECT"),
-        span(text, "带", "PROJECT"),
-        span(text, "2017", "PROGRAM"),
-        span(text, "项目", "PROJECT", nth=1),
+    spans = spans_of(text, "城市更新项目 PROJECT", "带 PROJECT", "2017 PROGRAM") + [
+        span(text, "项目", "PROJECT", nth=1)
     ]
     assert marks(text, snap_spans(text, spans)) == [("PROJECT", "城市更新项目")]
 

@@ -162,15 +162,8 @@ def panel_rows(record: dict, meta: dict[str, dict]) -> list[dict]:
 # --------------------------------------------------------------------------- outputs
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value)
-
-
 def write_csv(rows: list[dict], path: Path) -> None:
+    from govreport_ner.predict.writers import _csv_cell as _cell
     from govreport_ner.predict.writers import atomic_write
 
     with atomic_write(path, encoding="utf-8-sig", newline="") as handle:
