@@ -294,3 +294,26 @@ def test_a_range_with_the_unit_on_both_ends():
     assert (t.value, t.low, t.high, t.unit, t.indicator_id) == (None, 6, 7, "%", "industrial_value_added_growth")
     t = only("新建口袋公园3个至5个。")
     assert (t.low, t.high, t.unit, t.parse_error) == (3, 5, "个", None)
+
+
+def test_predict_csv_has_the_new_columns(tmp_path):
+    import csv
+
+    from govreport_ner.predict.writers import CsvWriter
+    from govreport_ner.text.reader import Document
+
+    doc = Document("d", REPORT, "d.txt", "utf-8")
+    found = targets(REPORT)
+    line = CsvWriter().partial_line(doc, {"targets": [t.to_dict() for t in found]}, "rules", [])
+    path = tmp_path / "p.csv"
+    from govreport_ner.predict.writers import CSV_COLUMNS
+
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([CSV_COLUMNS, *line["rows"]])
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert [r["indicator_id"] for r in rows if r["headline"] == "True"] == [
+        "gdp_growth",
+        "new_urban_jobs",
+        "energy_intensity_reduction",
+    ]
+    assert {r["kind"] for r in rows} == {"result", "target"}
