@@ -317,3 +317,7 @@ def test_predict_csv_has_the_new_columns(tmp_path):
         "energy_intensity_reduction",
     ]
     assert {r["kind"] for r in rows} == {"result", "target"}
+
+
+def test_a_single_quantity_after_a_list_of_words_takes_the_last_item():
+    assert only("建成投用城东九年制学校、新增学位1680个。").indicator == "新增学位"

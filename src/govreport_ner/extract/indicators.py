@@ -199,6 +199,9 @@ def _chain_words(text: str, first: int, floor: int, count: int) -> list[_Words] 
         direction = Span(verb.start(), verb.end(), "DIRECTION", verb.group())
     if end <= start:
         return None
+    if count == 1:  # 建成投用某学校、新增学位1680个: the item's own words are after the last 、
+        cut = text.rfind("、", start, end)
+        start = cut + 1 if cut >= 0 and end - cut > 2 else start
     words = [_Words(start, end, direction, text[start:end])]
     if count > 1:
         cuts = [m for m in _ITEM_SEP_RE.finditer(text, start, end)]
