@@ -24,8 +24,11 @@ CN_SECTION_UNITS = {"万": 10_000, "亿": 100_000_000}
 _DIGITS_RE = re.compile(r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?P<mag>[百千万亿]*)")
 
 
-_CHINESE_RE = re.compile(rf"[{''.join(CN_DIGITS)}{''.join(CN_SMALL_UNITS)}{''.join(CN_SECTION_UNITS)}]+")
+_PERCENT_WORD = "百分之"
+_FACTOR_RE = re.compile(r"(?P<factor>\d+(?:\.\d+)?)[×xX*](?P<rest>.+)")
+_CN_NUMBER_CHARS = "点" + "".join(CN_DIGITS) + "".join(CN_SMALL_UNITS) + "".join(CN_SECTION_UNITS)
 
+_CHINESE_RE = re.compile(f"[{_CN_NUMBER_CHARS}]+")
 
 _RANGE_RE = re.compile(r"(?P<low>.+?)(?:[-—–~]+|至|到)(?P<high>.+)")
 
@@ -43,6 +46,7 @@ class QuantityValue:
     low: float
     high: float
     percent: bool = False
+    factor: float | None = None
 
     @property
     def is_range(self) -> bool:
@@ -57,7 +61,12 @@ def _normalize_number_text(text: str) -> str:
 
 
 def _parse_chinese(text: str) -> Decimal:
-    """Value of a Chinese numeral: 两, 十二, 一百二十, 五千, 一万二千, 一百零五, 一万二 (= 12000)."""
+    """Value of a Chinese numeral: 两, 十二, 一百二十, 五千, 一万二千, 一百零五, 一万二 (= 12000), 三点五."""
+    if "点" in text:  # 三点五: the integer part, then the digits after 点 one by one
+        whole, _, decimals = text.partition("点")
+        if not decimals or any(ch not in CN_DIGITS for ch in decimals):
+            raise ValueError(f"cannot parse Chinese numeral {text!r}")
+        return _parse_chinese(whole) + Decimal("0." + "".join(str(CN_DIGITS[ch]) for ch in decimals))
     total, section, number = Decimal(0), Decimal(0), Decimal(0)
     for ch in text:
         if ch in CN_DIGITS:
@@ -89,7 +98,7 @@ def _parse_single(text: str) -> tuple[Decimal, Decimal | None]:
         for factor in factors:
             magnitude = (magnitude or Decimal(1)) * factor
         return value * (magnitude or 1), magnitude
-    if _CHINESE_RE.fullmatch(text) and text[0] not in "百千万亿":
+    if _CHINESE_RE.fullmatch(text) and text[0] not in "百千万亿点":
         return _parse_chinese(text), None
     raise ValueError(f"cannot parse quantity {text!r}")
 
@@ -103,7 +112,8 @@ def parse_quantity(text: str) -> QuantityValue:
     """Parse a QUANTITY span's text into numbers.
 
     Handles digits with decimals and thousands commas (``1,200``; groups of three only),
-    full-width digits, magnitudes 百/千/万/亿 and their products (``1.2万亿`` = 1.2e12),
+    full-width digits and ``％``, ``百分之二十五`` (25, ``percent=True``), a multiplier
+    (``2×35万`` -> 700000 with ``factor=2``), magnitudes 百/千/万/亿 and their products (``1.2万亿`` = 1.2e12),
     Chinese numerals (两, 十二, 一百二十, 五千), a trailing ``%`` (``percent=True``), the
     hedges 余/多 (ignored), and ranges joined by - — – ~ ～ 至 到 where the magnitude may be
     written on the last part only (``3-5万`` -> 30000..50000; ``5000-1万`` keeps 5000).
@@ -112,10 +122,18 @@ def parse_quantity(text: str) -> QuantityValue:
         ValueError: the text is not a number or a range of two numbers.
     """
     normalized = _normalize_number_text(text)
-    percent = normalized.endswith("%")
-    normalized = normalized.rstrip("%")
+    percent = normalized.endswith("%") or normalized.startswith(_PERCENT_WORD)
+    normalized = normalized.rstrip("%").removeprefix(_PERCENT_WORD)
     if not normalized:
         raise ValueError(f"cannot parse quantity {text!r}: no number")
+    factor = _FACTOR_RE.fullmatch(normalized)
+    if factor is not None:
+        times = Decimal(factor.group("factor"))
+        inner = parse_quantity(factor.group("rest"))
+        scale = [
+            None if v is None else _as_float(Decimal(repr(v)) * times) for v in (inner.value, inner.low, inner.high)
+        ]
+        return QuantityValue(scale[0], scale[1], scale[2], percent or inner.percent, _as_float(times))
     try:
         m = _RANGE_RE.fullmatch(normalized)
         if m is None:

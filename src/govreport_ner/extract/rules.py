@@ -15,22 +15,33 @@ from govreport_ner.text.segment import segment
 MODEL_VERSION = "rules-0.1"
 
 CJK = "\u4e00-\u9fff"
-DIGITS = r"\d+(?:\.\d+)?"
-MAGNITUDE = "(?:千(?![瓦米克])|万|亿)*"
-NUMBER = rf"{DIGITS}{MAGNITUDE}(?:\s*(?:-|—|~|～|至)\s*{DIGITS}{MAGNITUDE})?"
+DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"  # 1,200 (groups of three) or 1200
+MAGNITUDE = "(?:千(?![瓦米克伏])|万|亿)*"
+HEDGE = "(?:[余多](?=[千万亿]))?"  # 3000余万: a hedge inside the number (8000余人: between number and unit, outside it)
+FACTOR = r"(?:\d+\s*[×xX*]\s*)?"  # 2×35万千瓦: a multiplier, part of the quantity
+NUMBER = rf"{FACTOR}{DIGITS}(?:{HEDGE}{MAGNITUDE})(?:\s*(?:-|—|~|～|至)\s*{DIGITS}{MAGNITUDE})?"
 CHINESE_NUMBER = "[一二两三四五六七八九十百千]+"
+# 两百家, 二十亿斤: a Chinese numeral with a magnitude (百千万亿; not 十五条, often a policy's name) and a unit
+CHINESE_MAGNITUDE_NUMBER = "(?=[一二两三四五六七八九十零]*[百千万亿])[一二两三四五六七八九十][一二两三四五六七八九十百千万亿零]*(?:点[一二三四五六七八九零]+[万亿]?)?"
+PERCENT_WORDS = r"百分之(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百零]+(?:点[一二三四五六七八九零]+)?)"
 
 # Longest first so that 人次 wins over 人 and 个百分点 over 个.
 UNITS = sorted(
     """亩 个 人 名 家 所 处 座 项 件 户 张 场次 人次 公里 千米 米 平方米 平方公里 立方米 吨 千瓦 兆瓦 千瓦时 度 元 万元
     微克/立方米 % ％ 个百分点 套 间 栋 条 台 辆 床 张床 艘 株 棵 头 只 批 支 队 期 次 场 天 小时 倍 公顷 千克 斤 所学校
-    人/万人 户次 块 座次 盏 眼 口 宗 单 笔 类 种""".split(),
+    人/万人 户次 块 座次 盏 眼 口 宗 单 笔 类 种 美元 欧元 港元 标箱 羽 担 部 列 枚 公斤 份 对 起""".split(),
     key=len,
     reverse=True,
 )
 UNIT_RE = "|".join(re.escape(u) for u in UNITS)
 
-QUANTITY_RE = re.compile(rf"(?<![A-Za-z0-9.])(?P<q>{NUMBER})\s*(?P<u>{UNIT_RE})?(?!\s*(?:年|月|日|号|周年|级|类|G\b))")
+QUANTITY_RE = re.compile(
+    rf"(?<![A-Za-z0-9.])(?<!\d,)(?P<q>{NUMBER})\s*(?:[余多]\s*)?(?P<u>{UNIT_RE})?(?!\s*(?:年|月|日|号|周年|级|类|G\b))"
+)
+CHINESE_MAGNITUDE_RE = re.compile(
+    rf"(?<![第{CHINESE_NUMBER[1:-2]}])(?P<q>{CHINESE_MAGNITUDE_NUMBER})(?:[余多])?(?P<u>{UNIT_RE})(?!\s*(?:年|月|日|号|周年|级|类))"
+)
+PERCENT_WORDS_RE = re.compile(rf"(?P<q>{PERCENT_WORDS})(?P<u>)")
 CHINESE_QUANTITY_RE = re.compile(
     rf"(?:建成|新建|建设|打造|完成|新增|培育|创建|改造|实施|开展|举办|引进|招引)(?P<q>{CHINESE_NUMBER})(?P<u>个|所|座|家|项|处|条|场)"
 )
@@ -55,7 +66,7 @@ PROJECT_RE = re.compile(rf"(?:{PROJECT_TRIGGER})(?P<name>[{CJK}\d]{{3,24}}?(?:{H
 
 def _quantity_spans(clause: str) -> list[Span]:
     spans = []
-    for pattern in (QUANTITY_RE, CHINESE_QUANTITY_RE):
+    for pattern in (QUANTITY_RE, CHINESE_QUANTITY_RE, CHINESE_MAGNITUDE_RE, PERCENT_WORDS_RE):
         for m in pattern.finditer(clause):
             if NOT_QUANTITY_BEFORE.search(clause[: m.start("q")]):
                 continue

@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from govreport_ner.extract.indicators import describe_targets, guess_document_year
 from govreport_ner.extract.quantities import HEDGES, parse_quantity
 from govreport_ner.spans import Span, check_spans
 from govreport_ner.text.segment import Clause, segment
@@ -84,8 +86,11 @@ def _prefix_comparator(text: str, start: int) -> str | None:
 
 
 def _hedge_comparator(text: str, quantity: Span, unit: Span | None) -> str | None:
-    """``~`` when 余/多 is written inside the quantity or between it and its unit."""
-    gap = text[quantity.end : unit.start] if unit is not None and unit.start >= quantity.end else ""
+    """``~`` when 余/多 is written inside the quantity, between it and its unit, or (no unit) right after it."""
+    if unit is not None and unit.start >= quantity.end:
+        gap = text[quantity.end : unit.start]
+    else:
+        gap = text[quantity.end : quantity.end + 1]  # 3万余 with no unit of its own
     return APPROX if any(h in text[quantity.start : quantity.end] + gap for h in HEDGES) else None
 
 
@@ -114,6 +119,7 @@ class _Item:
 
     quantity: Span
     unit: Span | None
+    amount: str | None = None  # the number text when it is not the quantity's (a merged range: 3个至5 -> 3至5)
 
     @property
     def end(self) -> int:
@@ -145,13 +151,36 @@ class Target:
     deadline_span: Span | None = None
     project_span: Span | None = None
     parse_error: str | None = field(default=None)
+    factor: float | None = None
+    deadline_scope: str | None = None
+    indicator: str | None = None
+    indicator_start: int | None = None
+    indicator_end: int | None = None
+    indicator_id: str | None = None
+    direction: str | None = None
+    direction_span: Span | None = None
+    headline: bool = False
+    kind: str | None = None
+    year: int | None = None
+    year_source: str | None = None
 
     def to_dict(self) -> dict:
         """Plain dict for JSON output; spans as ``Span.to_dict()`` or ``None``."""
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        for key in ("quantity_span", "unit_span", "deadline_span", "project_span"):
-            d[key] = d[key].to_dict() if d[key] is not None else None
+        for key in SPAN_FIELDS:
+            d[key] = _span_dict(d[key]) if d[key] is not None else None
         return d
+
+
+def _span_dict(span: Span) -> dict:
+    """``Span.to_dict()`` without ``dataclasses.asdict`` (its deep copy is most of a record's cost)."""
+    d = {"start": span.start, "end": span.end, "label": span.label, "text": span.text}
+    if span.score is not None:
+        d["score"] = span.score
+    return d
+
+
+SPAN_FIELDS = ("quantity_span", "unit_span", "deadline_span", "project_span", "direction_span")
 
 
 def _items(text: str, spans: Sequence[Span]) -> list[_Item]:
@@ -169,6 +198,29 @@ def _items(text: str, spans: Sequence[Span]) -> list[_Item]:
         )
         items.append(_Item(span, nxt if direct else None))
     return items
+
+
+_RANGE_GAP_RE = re.compile(r"\s*[-—–~～至到]\s*")
+
+
+def _merge_ranges(text: str, items: list[_Item]) -> list[_Item]:
+    """``6%-7%`` (two quantities with the same unit, joined by -/至/~) as one range item ``6%-7`` + ``%``."""
+    merged: list[_Item] = []
+    for item in items:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and prev.unit is not None
+            and item.unit is not None
+            and prev.unit.text == item.unit.text
+            and _RANGE_GAP_RE.fullmatch(text, prev.unit.end, item.quantity.start) is not None
+        ):
+            start, end = prev.quantity.start, item.quantity.end
+            amount = text[start : prev.unit.start] + text[prev.unit.end : end]
+            merged[-1] = _Item(Span(start, end, "QUANTITY", text[start:end]), item.unit, amount)
+        else:
+            merged.append(item)
+    return merged
 
 
 def _chains(text: str, items: list[_Item]) -> list[list[_Item]]:
@@ -199,29 +251,95 @@ def _chain_comparator(text: str, chain: list[_Item], index: int) -> str:
     return _suffix_comparator(text, chain[-1].end) or _prefix_comparator(text, chain[0].quantity.start) or EQ
 
 
-def _line_start(text: str, pos: int) -> int:
-    """Offset of the first character of the line (paragraph) containing ``pos``."""
-    return text.rfind("\n", 0, pos) + 1
+_SENTENCE_RE = re.compile(r"[^。！？；!?;\r\n\u2028\u2029]*[。！？；!?;]*")
+_COLON_RE = re.compile("[：:]")
+_MAGNITUDE_ONLY_RE = re.compile("[百千万亿]+")
+_SUBCLAUSE_END_RE = re.compile(r"[，,；;。！？!?：:]")
 
 
-def _nearest_deadline(text: str, quantity: Span, clause: tuple[int, int], deadlines: Sequence[Span]) -> Span | None:
-    """Nearest DEADLINE before the quantity in its clause, else after it in the clause,
-    else the last one in the preceding clauses of the same line."""
-    start, end = clause
-    before = [d for d in deadlines if start <= d.start and d.end <= quantity.start]
+class _Context:
+    """What every target of a document looks up, indexed once so that a target costs O(log n).
+
+    Sentences end at 。！？； or a line break; lines at a line break. Nothing here scans the
+    text back from a quantity, so a 200,000-character line costs what the same text with
+    line breaks costs.
+    """
+
+    def __init__(self, text: str, ordered: Sequence[Span]):
+        self.text = text
+        self.deadlines = [s for s in ordered if s.label == "DEADLINE"]
+        self.deadline_starts = [d.start for d in self.deadlines]
+        self.names = [s for s in ordered if s.label in ("PROJECT", "PROGRAM")]
+        self.quantity_starts = [s.start for s in ordered if s.label == "QUANTITY"]
+        self.name_starts = [n.start for n in self.names]
+        self.sentence_starts = [m.start() for m in _SENTENCE_RE.finditer(text) if m.end() > m.start()] or [0]
+        self.line_starts = [0, *(m.end() for m in re.finditer(r"\r\n|[\r\n\u2028\u2029]", text))]
+        self.colons = [m.start() for m in _COLON_RE.finditer(text)]
+        # deadlines that govern a list: a colon follows them in their own sentence (全年…：)
+        self.governors = [d for d in self.deadlines if self.colon_between(d.end, self.sentence(d.start)[1])]
+        self.governor_starts = [d.start for d in self.governors]
+
+    def _start_of(self, starts: list[int], pos: int) -> int:
+        return starts[max(bisect.bisect_right(starts, pos) - 1, 0)]
+
+    def _end_of(self, starts: list[int], pos: int) -> int:
+        i = bisect.bisect_right(starts, pos)
+        return starts[i] if i < len(starts) else len(self.text)
+
+    def sentence(self, pos: int) -> tuple[int, int]:
+        """(start, end) of the sentence containing ``pos``."""
+        return self._start_of(self.sentence_starts, pos), self._end_of(self.sentence_starts, pos)
+
+    def line_start(self, pos: int) -> int:
+        return self._start_of(self.line_starts, pos)
+
+    def deadlines_between(self, start: int, end: int) -> list[Span]:
+        """DEADLINE spans inside [start, end)."""
+        i = bisect.bisect_left(self.deadline_starts, start)
+        j = bisect.bisect_left(self.deadline_starts, end)
+        return [d for d in self.deadlines[i:j] if d.end <= end]
+
+    def colon_between(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.colons, start)
+        return i < len(self.colons) and self.colons[i] < end
+
+    def quantity_between(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.quantity_starts, start)
+        return i < len(self.quantity_starts) and self.quantity_starts[i] < end
+
+    def names_between(self, start: int, end: int) -> list[Span]:
+        i = bisect.bisect_left(self.name_starts, start)
+        j = bisect.bisect_left(self.name_starts, end)
+        return [n for n in self.names[i:j] if n.end <= end]
+
+
+def _deadline_of(context: _Context, quantity: Span) -> tuple[Span | None, str | None]:
+    """The DEADLINE of a quantity and where it comes from (``sentence`` or ``list``).
+
+    A deadline applies within its sentence: the nearest one before the quantity, else the
+    nearest after it. A deadline of an earlier sentence of the same paragraph applies only
+    when it governs a list explicitly, with a colon after it in its own sentence
+    (``全年主要预期目标是：…；…；…``). Otherwise the target has none.
+    """
+    start, end = context.sentence(quantity.start)
+    same = context.deadlines_between(start, end)
+    before = [d for d in same if d.end <= quantity.start]
     if before:
-        return max(before, key=lambda d: d.end)
-    after = [d for d in deadlines if d.start >= quantity.end and d.end <= end]
-    if after:
-        return min(after, key=lambda d: d.start)
-    line_start = _line_start(text, start)
-    earlier = [d for d in deadlines if line_start <= d.start and d.end <= start]
-    return max(earlier, key=lambda d: d.end) if earlier else None
+        return before[-1], "sentence"
+    after = [d for d in same if d.start >= quantity.end]
+    if after:  # 新增城市公园5个，年内全部开放; not 新建学校8所，到2025年建成停车位1万个 (that one is the 1万's)
+        stop = _SUBCLAUSE_END_RE.search(context.text, after[0].end, end)
+        if not context.quantity_between(after[0].end, stop.start() if stop else end):
+            return after[0], "sentence"
+    i = bisect.bisect_left(context.governor_starts, start) - 1
+    if i >= 0 and context.governors[i].start >= context.line_start(quantity.start):
+        return context.governors[i], "list"
+    return None, None
 
 
-def _nearest_name(quantity: Span, end: int, clause: tuple[int, int], names: Sequence[Span]) -> Span | None:
+def _nearest_name(context: _Context, quantity: Span, end: int, clause: tuple[int, int]) -> Span | None:
     """Nearest PROJECT/PROGRAM inside the clause by character distance; ties go to the earlier one."""
-    inside = [n for n in names if clause[0] <= n.start and n.end <= clause[1]]
+    inside = context.names_between(*clause)
 
     def distance(n: Span) -> tuple[int, int]:
         return (quantity.start - n.end, 0) if n.end <= quantity.start else (n.start - end, 1)
@@ -235,25 +353,34 @@ def _clause_of(bounds: list[tuple[int, int]], starts: list[int], pos: int) -> tu
     return bounds[max(i, 0)] if bounds else (pos, pos)
 
 
+def _unit_text(unit: Span | None, percent: bool) -> str | None:
+    """The unit as written, full-width forms normalized (％ -> %); ``%`` for 百分之… and 5% in one span."""
+    if unit is not None:
+        return unicodedata.normalize("NFKC", unit.text)
+    return "%" if percent else None
+
+
 def _make_target(
-    text: str, item: _Item, unit: Span | None, comparator: str, clause: tuple[int, int], context: dict
+    text: str, item: _Item, unit: Span | None, comparator: str, clause: tuple[int, int], context: _Context
 ) -> Target:
     """Build one :class:`Target` from the pieces found for a quantity."""
     quantity = item.quantity
+    amount = item.amount or quantity.text
+    if unit is not None and unit.start == quantity.end and _MAGNITUDE_ONLY_RE.fullmatch(unit.text):
+        amount, unit = amount + unit.text, None  # a magnitude (亿) is never a unit: 54 + 亿 -> 5.4e9, no unit
     try:
-        parsed, error = parse_quantity(quantity.text), None
+        parsed, error = parse_quantity(amount), None
     except ValueError as err:
         parsed, error = None, str(err)
     end = unit.end if unit is not None and unit.start >= quantity.end else quantity.end
-    deadline = _nearest_deadline(text, quantity, clause, context["deadlines"])
-    name = _nearest_name(quantity, end, clause, context["names"])
-    unit_text = unit.text if unit is not None else ("%" if parsed is not None and parsed.percent else None)
+    deadline, scope = _deadline_of(context, quantity)
+    name = _nearest_name(context, quantity, end, clause)
     return Target(
         quantity=quantity.text,
         value=parsed.value if parsed else None,
         low=parsed.low if parsed else None,
         high=parsed.high if parsed else None,
-        unit=unit_text,
+        unit=_unit_text(unit, parsed is not None and parsed.percent),
         comparator=comparator,
         deadline=deadline.text if deadline else None,
         project=name.text if name else None,
@@ -265,6 +392,8 @@ def _make_target(
         deadline_span=deadline,
         project_span=name,
         parse_error=error,
+        factor=parsed.factor if parsed else None,
+        deadline_scope=scope,
     )
 
 
@@ -278,9 +407,11 @@ def extract_targets(
     (``max_chars`` as there; entity spans are never cut). The unit is the UNIT written
     directly after the quantity (only whitespace, 余 or 多 between), or, in a list
     joined by 、/和/及/与/或 that writes the unit once (``1万、2万亩``), the next unit in
-    the list. The deadline is the nearest DEADLINE in the clause, preferring one before
-    the quantity, else the last one in earlier clauses of the same line. The project is
-    the nearest PROJECT or PROGRAM in the clause.
+    the list. The deadline is the nearest DEADLINE in the quantity's sentence, preferring
+    one before it, else one of an earlier sentence of the paragraph that governs a list
+    with a colon (``deadline_scope``: ``sentence`` or ``list``), else none. The project is
+    the nearest PROJECT or PROGRAM in the clause. Indicator, direction, indicator id,
+    headline, kind and year: :func:`govreport_ner.extract.indicators.describe_targets`.
 
     ``clauses`` (the clauses a predictor tagged) are used as they are instead of segmenting.
     """
@@ -294,15 +425,15 @@ def targets_in_clauses(text: str, ordered: Sequence[Span], clauses: Sequence[Cla
     """The targets of spans already checked (:func:`govreport_ner.spans.check_spans`) and sorted, in ``clauses``."""
     bounds = [(c.start, c.end) for c in clauses]
     starts = [c.start for c in clauses]
-    context = {
-        "deadlines": [s for s in ordered if s.label == "DEADLINE"],
-        "names": [s for s in ordered if s.label in ("PROJECT", "PROGRAM")],
-    }
-    targets = []
-    for chain in _chains(text, _items(text, ordered)):
+    context = _Context(text, ordered)
+    targets, chains = [], []
+    for chain in _chains(text, _merge_ranges(text, _items(text, ordered))):
+        chain_targets = []
         for index, item in enumerate(chain):
             unit = _shared_unit(chain, index)
             comparator = _chain_comparator(text, chain, index)
             clause = _clause_of(bounds, starts, item.quantity.start)
-            targets.append(_make_target(text, item, unit, comparator, clause, context))
-    return targets
+            chain_targets.append(_make_target(text, item, unit, comparator, clause, context))
+        chains.append(chain_targets)
+        targets += chain_targets
+    return describe_targets(text, chains, document_year=guess_document_year(text))

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from govreport_ner.extract import rules
+from govreport_ner.extract.snap import snap_spans
 from govreport_ner.model.onnx import OnnxTagger, _tokenizer_only, onnx_cache, onnx_model_path, onnx_session
 from govreport_ner.model.tagger import DEFAULT_BATCH_SIZE, DEFAULT_MAX_TOKENS, Tagger
 from govreport_ner.model.threads import configure_threads
@@ -41,6 +42,8 @@ class ModelPredictor(ClausePredictor):
 
     def predict_clauses(self, clauses: Sequence[str]) -> list[list[Span]]:
         predicted = self.tagger.predict_clauses(clauses, self.batch_size)
+        # whole numbers and units, names that pass the checks (extract/snap.py): predict and evaluate alike
+        predicted = [snap_spans(t, spans) for t, spans in zip(clauses, predicted, strict=True)]
         if self.rule_labels:  # the model+rules hybrid: rules decide these labels
             predicted = [
                 rules.merge_with_rules(t, spans, self.rule_labels) for t, spans in zip(clauses, predicted, strict=True)

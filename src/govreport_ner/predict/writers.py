@@ -67,6 +67,17 @@ CSV_COLUMNS = (
     "clause_end",
     "clause",
     "parse_error",
+    # what the target measures and when (extract/indicators.py)
+    "indicator",
+    "indicator_start",
+    "indicator_end",
+    "indicator_id",
+    "direction",
+    "headline",
+    "kind",
+    "year",
+    "factor",
+    "deadline_scope",
 )
 
 

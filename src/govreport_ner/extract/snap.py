@@ -1,0 +1,114 @@
+"""Model spans snapped to whole numbers and units after decoding (issue 14 item 4).
+
+A token classifier decodes character spans that may start or end inside a number
+(``32943元`` -> ``29`` + ``43``) or put a magnitude into the unit (``54亿元`` -> ``54`` +
+``亿元``). :func:`snap_spans` repairs them, clause by clause, before anything else reads
+them; :class:`govreport_ner.predict.predictors.ModelPredictor` applies it to every model
+prediction, so ``predict.py`` and ``evaluate.py`` (which scores ``predict_clauses``) see the
+same snapped spans. The rules already write whole numbers, so they are left as they are.
+
+The steps, in order:
+
+1. **QUANTITY** spans grow to the whole number: left over digits, ``.`` and ``,`` between
+   digits, ``×`` after a digit; right over digits, decimals, a hedge 余/多 followed by a
+   magnitude, and the magnitudes 万/亿 (千 not in 千瓦/千米/千克/千伏, 百 not in 百分点).
+   A QUANTITY with no digit or Chinese numeral is dropped. Quantities that now overlap
+   become one.
+2. **UNIT** spans lose leading magnitude characters written right after a quantity: they
+   move into the quantity (``54`` + ``亿元`` -> ``54亿`` + ``元``). A unit that was only a
+   magnitude (``亿``) disappears into the quantity: a magnitude is never a unit. A unit
+   overlapping a quantity starts where the quantity ends.
+3. **PROJECT/PROGRAM** spans are kept only when they look like names: at least two
+   characters, at least two CJK characters, not a bare head word (项目, 工程, 计划 …), not
+   starting or ending with punctuation, and not overlapping a quantity. Otherwise the span is
+   dropped, so a target attaches a real name or none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from govreport_ner.spans import Span
+
+MAGNITUDE_RE = re.compile(r"(?:[余多](?=[万亿千百]))?(?:万|亿|千(?![瓦米克伏])|百(?!分))")
+_DIGIT = re.compile(r"[0-9０-９]")
+_NUMERAL = re.compile(r"[0-9０-９零〇一二两三四五六七八九十百千万亿]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+GENERIC_NAMES = frozenset(
+    "项目 工程 计划 行动 方案 中心 基地 园区 产业园 学校 医院 带 区 片区 平台 体系 机制 制度 改革 战略 试点 工作".split()
+)
+_PUNCT = "，。、；：,.;:！？!?（）()“”\"'《》【】 \t\r\n"
+
+
+def _is_digit(ch: str) -> bool:
+    return bool(_DIGIT.fullmatch(ch))
+
+
+def _grow_quantity(text: str, start: int, end: int) -> tuple[int, int]:
+    """The whole number around text[start:end]."""
+    while start > 0:
+        prev = text[start - 1]
+        if _is_digit(prev) or (prev in ".,．，×xX" and start >= 2 and _is_digit(text[start - 2]) and prev != "，"):
+            start -= 1
+        else:
+            break
+    while end < len(text):
+        nxt = text[end]
+        if _is_digit(nxt) or (nxt in ".,．" and end + 1 < len(text) and _is_digit(text[end + 1])):
+            end += 1
+            continue
+        m = MAGNITUDE_RE.match(text, end)
+        if m and end > start and (_is_digit(text[end - 1]) or text[end - 1] in "万亿千百余多"):
+            end = m.end()
+            continue
+        break
+    return start, end
+
+
+def _is_name(text: str, span: Span) -> bool:
+    words = text[span.start : span.end]
+    return (
+        len(words) >= 2
+        and len(_CJK.findall(words)) >= 2
+        and words not in GENERIC_NAMES
+        and words[0] not in _PUNCT
+        and words[-1] not in _PUNCT
+    )
+
+
+def snap_spans(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Spans of ``text`` (offsets into ``text``) snapped to whole numbers, units and names; sorted, flat."""
+    quantities: list[list] = []  # [start, end, score]
+    for span in sorted(s for s in spans if s.label == "QUANTITY"):
+        if not _NUMERAL.search(text, span.start, span.end):
+            continue
+        start, end = _grow_quantity(text, span.start, span.end)
+        if quantities and start < quantities[-1][1]:
+            quantities[-1][1] = max(quantities[-1][1], end)  # 29 + 43 of 32943: one number
+        else:
+            quantities.append([start, end, span.score])
+    units = []
+    for span in sorted(s for s in spans if s.label == "UNIT"):
+        start, end = span.start, span.end
+        for q in quantities:
+            if q[0] < end and start < q[1]:
+                start = max(start, q[1])  # a unit never overlaps its quantity
+            if q[1] == start:  # magnitudes written right after the number belong to it
+                m = MAGNITUDE_RE.match(text, start, end)
+                while m:
+                    q[1] = start = m.end()
+                    m = MAGNITUDE_RE.match(text, start, end)
+        if end > start:
+            units.append(Span(start, end, "UNIT", text[start:end], span.score))
+    kept = [Span(a, b, "QUANTITY", text[a:b], score) for a, b, score in quantities]
+    kept += units
+    for span in spans:
+        if span.label in ("QUANTITY", "UNIT"):
+            continue
+        if any(span.start < q[1] and q[0] < span.end for q in quantities):
+            continue
+        if span.label in ("PROJECT", "PROGRAM") and not _is_name(text, span):
+            continue
+        kept.append(Span(span.start, span.end, span.label, text[span.start : span.end], span.score))
+    return sorted(kept)

@@ -1,0 +1,66 @@
+"""Model spans snapped to whole numbers, units and names (issue 14 item 4); hand-written clauses."""
+
+from __future__ import annotations
+
+from govreport_ner.extract.snap import snap_spans
+from govreport_ner.extract.targets import extract_targets
+from govreport_ner.spans import Span
+
+
+def span(text: str, sub: str, label: str, nth: int = 0) -> Span:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(sub, start + 1)
+    return Span(start, start + len(sub), label, sub)
+
+
+def spans_of(text: str, *marks: str) -> list[Span]:
+    """Spans from ``"substring LABEL"`` marks (first occurrence of each)."""
+    return [span(text, *mark.split()) for mark in marks]
+
+
+def marks(text: str, spans) -> list[tuple[str, str]]:
+    return [(s.label, s.text) for s in spans]
+
+
+def test_a_number_cut_in_two_becomes_one():
+    text = "人均收入达到32943元。"
+    snapped = snap_spans(text, [span(text, "29", "QUANTITY"), span(text, "43", "QUANTITY"), span(text, "元", "UNIT")])
+    assert marks(text, snapped) == [("QUANTITY", "32943"), ("UNIT", "元")]
+
+
+def test_a_magnitude_is_never_a_unit():
+    text = "完成投资54亿元，新增就业1.2万人。"
+    snapped = snap_spans(text, spans_of(text, "54 QUANTITY", "亿元 UNIT", "1. QUANTITY", "万 UNIT"))
+    assert marks(text, snapped) == [("QUANTITY", "54亿"), ("UNIT", "元"), ("QUANTITY", "1.2万")]
+    targets = extract_targets(text, snapped)
+    assert [(t.value, t.unit) for t in targets] == [(5_400_000_000, "元"), (12_000, None)]
+
+
+def test_kilowatt_keeps_its_kilo():
+    text = "新增装机35万千瓦。"
+    snapped = snap_spans(text, [span(text, "35", "QUANTITY"), span(text, "万千瓦", "UNIT")])
+    assert marks(text, snapped) == [("QUANTITY", "35万"), ("UNIT", "千瓦")]
+
+
+def test_names_that_are_not_names_are_dropped():
+    text = "实施城市更新项目，建设产业带，2017年启动的项目。"
+    spans = spans_of(text, "城市更新项目 PROJECT", "带 PROJECT", "2017 PROGRAM") + [
+        span(text, "项目", "PROJECT", nth=1)
+    ]
+    assert marks(text, snap_spans(text, spans)) == [("PROJECT", "城市更新项目")]
+
+
+def test_rule_spans_are_unchanged():
+    from govreport_ner.extract.rules import tag_clause
+
+    text = "新建5G基站1,200个，完成投资3000余万元，新增装机2×35万千瓦。"
+    spans = tag_clause(text)
+    assert snap_spans(text, spans) == sorted(spans)
+
+
+def test_targets_never_take_a_magnitude_as_unit():
+    text = "完成投资54亿。"
+    spans = [span(text, "54", "QUANTITY"), span(text, "亿", "UNIT")]
+    (target,) = extract_targets(text, spans)
+    assert (target.value, target.unit) == (5_400_000_000, None)
