@@ -88,6 +88,8 @@ class Summary:
     output: str = ""
     format: str = "jsonl"
     model_version: str = ""
+    engine: str = ""
+    runner: str = "local"
     shard: str | None = None
     documents: int = 0
     resumed: int = 0
@@ -112,6 +114,8 @@ class Summary:
             "output": self.output,
             "format": self.format,
             "model_version": self.model_version,
+            "engine": self.engine,
+            "runner": self.runner,
             "shard": self.shard,
             "documents": self.documents,
             "resumed": self.resumed,
@@ -129,6 +133,7 @@ class Summary:
     def format_text(self) -> str:
         lines = [
             f"predicted {self.documents} documents ({self.characters:,} characters) with {self.model_version}"
+            + f" (engine: {self.engine or '?'}; runner: {self.runner})"
             + (f", shard {self.shard}" if self.shard else "")
             + (f"; {self.resumed} already done (resume)" if self.resumed else ""),
             f"  {self.entities:,} entities"
@@ -202,6 +207,7 @@ def run_batch(
         output=str(output),
         format=fmt,
         model_version=predictor.model_version,
+        engine=getattr(predictor, "engine", ""),
         shard=f"{shard_pair[0]}/{shard_pair[1]}" if shard_pair else None,
     )
     done, summary.resumed = prepare_partial(output, writer, resume)
