@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from govreport_ner.predict.batch import run_batch
-from govreport_ner.predict.predictors import ENGINES, load_predictor
+from govreport_ner.predict.predictors import ENGINES, load_predictor, predictor_options
 from govreport_ner.predict.writers import make_writer
 from govreport_ner.text.inputs import parse_shard
 
@@ -18,25 +18,40 @@ def predict_command(cfg) -> int:
     parse_shard(cfg.shard)
     if cfg.engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {cfg.engine!r}")
-    started = time.perf_counter()
-    predictor = load_predictor(cfg)
-    load_seconds = time.perf_counter() - started
     inputs = cfg.inputs
     if not isinstance(inputs, (str, Path)):
         inputs = [str(p) for p in inputs]
-    summary = run_batch(
-        predictor,
-        inputs,
-        cfg.output,
-        fmt=cfg.format,
-        resume=cfg.resume,
-        shard=cfg.shard,
-        buffer_chars=cfg.buffer_chars,
-        buffer_docs=cfg.buffer_docs,
-        per=cfg.per,
-        progress=cfg.progress,
-    )
-    summary.load_seconds = load_seconds
+    if cfg.get("runner", "local") == "ray":
+        from govreport_ner.predict.ray_runner import run_ray
+
+        summary = run_ray(
+            predictor_options(cfg),
+            inputs,
+            cfg.output,
+            cfg.format,
+            cfg.resume,
+            cfg.shard,
+            cfg.per,
+            cfg.progress,
+            **cfg.ray,
+        )
+    else:
+        started = time.perf_counter()
+        predictor = load_predictor(cfg)
+        load_seconds = time.perf_counter() - started
+        summary = run_batch(
+            predictor,
+            inputs,
+            cfg.output,
+            fmt=cfg.format,
+            resume=cfg.resume,
+            shard=cfg.shard,
+            buffer_chars=cfg.buffer_chars,
+            buffer_docs=cfg.buffer_docs,
+            per=cfg.per,
+            progress=cfg.progress,
+        )
+        summary.load_seconds = load_seconds
     print(summary.format_text(), flush=True)
     if cfg.summary_file:
         path = Path(cfg.summary_file)

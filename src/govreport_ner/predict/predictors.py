@@ -99,13 +99,18 @@ def load_predictor(checkpoint: Path | str | Mapping, **options) -> Predictor:
     :data:`PREDICTOR_KEYS` it has are used; ``options`` override them.
     """
     if isinstance(checkpoint, Mapping):
-        cfg = checkpoint
-        checkpoint = str(cfg["checkpoint"])
-        given = {key: cfg[key] for key in PREDICTOR_KEYS if key in cfg}
-        if given.get("rule_labels") is not None:
-            given["rule_labels"] = [str(label) for label in given["rule_labels"]]
+        given = predictor_options(checkpoint)
+        checkpoint = given.pop("checkpoint")
         options = {**given, **options}
     return build_predictor(checkpoint, **options)
+
+
+def predictor_options(cfg: Mapping) -> dict:
+    """``checkpoint`` and the :data:`PREDICTOR_KEYS` of a config, as plain values (for another process)."""
+    given = {key: cfg[key] for key in PREDICTOR_KEYS if key in cfg}
+    if given.get("rule_labels") is not None:
+        given["rule_labels"] = [str(label) for label in given["rule_labels"]]
+    return {"checkpoint": str(cfg["checkpoint"]), **given}
 
 
 def build_predictor(
