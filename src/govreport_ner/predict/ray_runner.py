@@ -198,7 +198,7 @@ def run_ray(
             results = tagged.iter_rows()
         else:
             results = iter(())
-        _collect(results, summary, partial_path(output), count_inputs(paths, shard_pair, done), progress)
+        _collect(results, summary, partial_path(output), done, count_inputs(paths, shard_pair, done), progress)
     finally:
         stop()
     writer.finish(partial_path(output), output)
@@ -206,9 +206,12 @@ def run_ray(
     return summary
 
 
-def _collect(rows, summary: Summary, partial: Path, total: int | None, progress: bool) -> None:
-    """The local runner's decisions per document, in input order; lines appended to ``partial``."""
-    seen: set[str] = set()
+def _collect(rows, summary: Summary, partial: Path, done: set[str], total: int | None, progress: bool) -> None:
+    """The local runner's decisions per document, in input order; lines appended to ``partial``.
+
+    ``done``: the ids already in the output (resume); a later document with one of them is a duplicate.
+    """
+    seen: set[str] = set(done)
     with partial.open("a", encoding="utf-8") as handle, _progress(total, progress) as bar:
         for n, row in enumerate(rows, 1):
             doc_id, source, kind = str(row["id"]), str(row["source"]), str(row["kind"])
