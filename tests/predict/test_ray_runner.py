@@ -49,8 +49,8 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 
 @pytest.fixture()
 def inputs(tmp_path) -> list[Path]:
-    """GB18030 + CRLF, UTF-8 with a BOM, an empty and an undecodable file, short reports, and a JSONL
-    file with a duplicate id, a bad line and a blank text."""
+    """GB18030 + CRLF, UTF-8 with a BOM, an empty and an undecodable file, short reports, a symbolic
+    link, and a JSONL file with a duplicate id, a bad line and a blank text; a missing input."""
     folder = tmp_path / "reports"
     folder.mkdir()
     (folder / "gb_crlf.txt").write_bytes(CRLF_TEXT.encode("gb18030"))
@@ -59,6 +59,10 @@ def inputs(tmp_path) -> list[Path]:
     (folder / "binary.txt").write_bytes(b"\x81\x30\xff\xfe\x00\x81")
     for i, text in enumerate(SHORT):
         (folder / f"short_{i}.txt").write_text(text, encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "target.txt").write_text(LF_TEXT + "链接", encoding="utf-8")
+    (folder / "link.txt").symlink_to(elsewhere / "target.txt")  # its source is the link, as the local runner says
     jsonl = tmp_path / "docs.jsonl"
     lines = [
         json.dumps({"id": "j1", "text": LF_TEXT}, ensure_ascii=False),
@@ -90,7 +94,7 @@ def test_ray_output_is_the_local_output(local_ray, tiny_checkpoint, inputs, tmp_
     local_out, ray_out = tmp_path / f"local.{fmt}", tmp_path / f"ray.{fmt}"
     local = run_batch(load_predictor(ckpt, engine="torch", num_threads=1), inputs, local_out, fmt, progress=False)
     remote = _run_ray(ckpt, inputs, ray_out, fmt=fmt)
-    assert remote.documents == local.documents == 13
+    assert remote.documents == local.documents == 14
     assert local_out.read_bytes() == ray_out.read_bytes()  # every document, byte for byte, in the same order
     assert not partial_path(ray_out).exists()
     assert _failures(remote) == _failures(local) and remote.exit_code == local.exit_code == 1

@@ -23,8 +23,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from govreport_ner.predict.batch import Summary, _progress, _tag
@@ -42,7 +44,7 @@ def _row(item: Document | Failure | Path) -> dict:
     """One input row (every row has every field, so that Ray sees one schema)."""
     row = dict.fromkeys(FIELDS, "")
     if isinstance(item, Path):
-        row.update(kind="path", id=item.stem, source=str(item), path=str(item.resolve()))
+        row.update(kind="path", id=item.stem, source=str(item), path=str(item.absolute()))
     elif isinstance(item, Failure):
         row.update(kind="failure", id=item.id, source=item.source, reason=item.reason)
     else:
@@ -70,8 +72,7 @@ class TagDocuments:
         docs: list[Document | None] = []
         for row in rows:
             if row["kind"] == "path":
-                item = read_input_file(Path(row["path"]))
-                item = item if isinstance(item, Document) else Failure(item.id, row["source"], item.reason)
+                item = replace(read_input_file(Path(row["path"])), source=row["source"])  # as the driver named it
             elif row["kind"] == "doc":
                 item = Document(row["id"], row["text"], row["source"], row["encoding"])
             else:
@@ -111,6 +112,15 @@ class TagDocuments:
 
         predictor = load_predictor(dict(predictor_options))
         return predictor.model_version, getattr(predictor, "engine", "")
+
+
+def _runtime_env() -> dict:
+    """The actors import this package from where the driver did (a checkout, or site-packages) first."""
+    import govreport_ner
+
+    here = str(Path(govreport_ner.__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
+    return {"env_vars": {"PYTHONPATH": path}}
 
 
 def _start_ray(address: str | None, num_cpus: int | None = None):
@@ -194,6 +204,7 @@ def run_ray(
                 batch_format="numpy",
                 compute=ray.data.ActorPoolStrategy(size=int(actors)),
                 num_cpus=cpus_per_actor,
+                runtime_env=_runtime_env(),
             )
             results = tagged.iter_rows()
         else:
