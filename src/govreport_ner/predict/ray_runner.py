@@ -69,7 +69,7 @@ class TagDocuments:
     def __call__(self, batch: Mapping[str, Sequence]) -> dict[str, list]:
         rows = [dict(zip(batch, values, strict=True)) for values in zip(*batch.values(), strict=True)]
         out = {key: [] for key in ("kind", "id", "source", "reason", "line", "chars", "labels", "targets")}
-        docs: list[Document | None] = []
+        docs: list[Document | Failure] = []
         for row in rows:
             if row["kind"] == "path":
                 item = replace(read_input_file(Path(row["path"])), source=row["source"])  # as the driver named it
@@ -123,17 +123,16 @@ def _runtime_env() -> dict:
     return {"env_vars": {"PYTHONPATH": path}}
 
 
-def _start_ray(address: str | None, num_cpus: int | None = None):
-    """Join ``address`` ("auto", "ray://host:port", "host:port"), or start a local Ray; returns a stop function."""
+def _start_ray(address: str | None):
+    """Join ``address`` ("auto", "ray://host:port", "host:port"), or start a local Ray; returns a stop function.
+
+    A Ray already started in this process (``ray.init`` by the caller) is used as it is and left running.
+    """
     import ray
 
     if ray.is_initialized():
         return lambda: None
-    kwargs = {"include_dashboard": False, "logging_level": logging.WARNING}
-    if address:
-        ray.init(address=address, **kwargs)
-    else:
-        ray.init(num_cpus=num_cpus, **kwargs)
+    ray.init(address=address or None, include_dashboard=False, logging_level=logging.WARNING)
     return ray.shutdown
 
 
