@@ -194,7 +194,8 @@ def run_ray(
         if rows:
             context = ray.data.DataContext.get_current()
             context.execution_options.preserve_order = True  # lines in input order, as the local runner writes them
-            context.enable_progress_bars = False
+            context.enable_progress_bars = False  # ours counts documents; Ray's would draw over it
+            logging.getLogger("ray.data").setLevel(logging.ERROR)  # its plan and progress notes; the summary says it
             blocks = min(len(rows), max(int(actors), math.ceil(len(rows) / int(batch_docs))))
             tagged = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
                 TagDocuments,
