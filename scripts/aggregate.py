@@ -8,9 +8,11 @@ import hydra
 from omegaconf import DictConfig
 
 from govreport_ner.commands.aggregate import aggregate_command
+from govreport_ner.commands.errors import report_errors
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="aggregate")
+@report_errors
 def main(cfg: DictConfig) -> None:
     aggregate_command(cfg)
 

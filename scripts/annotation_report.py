@@ -8,9 +8,11 @@ from omegaconf import DictConfig
 
 import govreport_ner.commands  # noqa: F401  (registers the config resolvers)
 from govreport_ner.annotation.report import annotation_report_command
+from govreport_ner.commands.errors import report_errors
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="annotation_report")
+@report_errors
 def main(cfg: DictConfig) -> None:
     annotation_report_command(cfg)
 

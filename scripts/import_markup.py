@@ -7,9 +7,11 @@ import hydra
 from omegaconf import DictConfig
 
 from govreport_ner.annotation.commands import import_markup_command
+from govreport_ner.commands.errors import report_errors
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="import_markup")
+@report_errors
 def main(cfg: DictConfig) -> None:
     import_markup_command(cfg)
 

@@ -19,10 +19,12 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
+from govreport_ner.commands.errors import report_errors
 from govreport_ner.commands.labelstudio import hydra_argv, labelstudio_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="labelstudio")
+@report_errors
 def main(cfg: DictConfig) -> None:
     code = labelstudio_command(cfg)
     if code:

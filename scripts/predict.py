@@ -13,10 +13,12 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
+from govreport_ner.commands.errors import report_errors
 from govreport_ner.commands.predict import predict_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="predict")
+@report_errors
 def main(cfg: DictConfig) -> None:
     code = predict_command(cfg)
     if code:

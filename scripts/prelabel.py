@@ -7,10 +7,12 @@ python scripts/prelabel.py inputs=../shared/corpus/hailaer-2012-2019 per=paragra
 import hydra
 from omegaconf import DictConfig
 
+from govreport_ner.commands.errors import report_errors
 from govreport_ner.commands.prelabel import prelabel_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="prelabel")
+@report_errors
 def main(cfg: DictConfig) -> None:
     prelabel_command(cfg)
 

@@ -9,9 +9,11 @@ from omegaconf import DictConfig
 
 import govreport_ner.commands  # noqa: F401  (registers the config resolvers)
 from govreport_ner.annotation.commands import sample_excerpts_command
+from govreport_ner.commands.errors import report_errors
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="sample_excerpts")
+@report_errors
 def main(cfg: DictConfig) -> None:
     sample_excerpts_command(cfg)
 

@@ -9,10 +9,12 @@ python scripts/train.py +experiment=smoke
 import hydra
 from omegaconf import DictConfig
 
+from govreport_ner.commands.errors import report_errors
 from govreport_ner.commands.train import train_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")
+@report_errors
 def main(cfg: DictConfig) -> float | None:
     metrics = train_command(cfg)
     return metrics.get("test_micro_f1")

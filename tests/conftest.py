@@ -41,24 +41,45 @@ def run_script():
     """
 
     def run(name: str, *overrides: str, cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
-        env["HF_DATASETS_OFFLINE"] = "1"
-        env["HF_HUB_OFFLINE"] = "1"
-        env.setdefault("HYDRA_FULL_ERROR", "1")
-        proc = subprocess.run(
-            [sys.executable, str(REPO_ROOT / "scripts" / name), *overrides],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=timeout,
-        )
+        proc = _run_script(name, *overrides, cwd=cwd, timeout=timeout)
         assert proc.returncode == 0, f"{name} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
         return proc
 
     return run
+
+
+@pytest.fixture(scope="session")
+def script_result():
+    """Run ``scripts/<name>`` as a user would (no traceback asked for) and return the process, whatever its exit."""
+
+    def run(name: str, *overrides: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+        return _run_script(name, *overrides, cwd=cwd, debug=False, env_extra=env)
+
+    return run
+
+
+def _run_script(
+    name: str, *overrides: str, cwd: Path, timeout: int = 180, debug: bool = True, env_extra: dict | None = None
+) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
+    env["HF_DATASETS_OFFLINE"] = "1"
+    env["HF_HUB_OFFLINE"] = "1"
+    if debug:
+        env.setdefault("HYDRA_FULL_ERROR", "1")
+    else:
+        env.pop("HYDRA_FULL_ERROR", None)
+        env.pop("GOVREPORT_NER_DEBUG", None)
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / name), *overrides],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
 
 
 def _result(start: int, end: int, label: str, text: str | None, rid: str) -> dict:

@@ -486,3 +486,47 @@ def test_the_same_task_in_two_exports_is_an_error(tmp_path):
         (tmp_path / name).write_text(json.dumps([task], ensure_ascii=False), encoding="utf-8")
     with pytest.raises(ExportValidationError, match="duplicate of task 1"):
         read_export(tmp_path)
+
+
+# ---------------------------------------------------------------- exports that used to pass silently (issue 14)
+
+
+def test_result_without_text_is_reported_with_its_neighbourhood(ls):
+    (task,), report = parse_export([ls.task(1, TEXT, [ls.result(5, 7, "QUANTITY", rid="q")])])
+    assert key(task.spans) == [(5, 7, "QUANTITY", "1万")]
+    (repair,) = report.repairs
+    assert repair.where == "result q" and "no 'text'" in repair.message and "新造林[1万]亩，" in repair.message
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "why"),
+    [
+        (16, 17, "cuts a number"),  # "7" of 75%
+        (17, 19, "cuts a number"),  # "5%" of 75%
+        (7, 9, "punctuation"),  # "亩，"
+    ],
+)
+def test_result_without_text_that_cuts_a_number_or_ends_in_punctuation_is_an_error(ls, start, end, why):
+    with pytest.raises(ExportValidationError, match=why) as info:
+        parse_export([ls.task(1, TEXT, [ls.result(start, end, "QUANTITY", rid="q")])])
+    assert "no 'text'" in str(info.value) and f"[{TEXT[start:end]}]" in str(info.value)
+
+
+def test_truncated_export_names_the_file_and_the_position(tmp_path, ls):
+    path = tmp_path / "export.json"
+    full = json.dumps([ls.task(1, TEXT, [ls.locate(TEXT, "1万", "QUANTITY")])], ensure_ascii=False, indent=1)
+    path.write_text(full[: len(full) // 2], encoding="utf-8")
+    with pytest.raises(ExportValidationError) as info:
+        read_export(path)
+    message = str(info.value)
+    assert str(path) in message and "line " in message and "column " in message and "truncated" in message
+
+
+def test_invalid_export_names_the_file(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text('[{"id": 1,, "data": {}}]', encoding="utf-8")
+    with pytest.raises(ExportValidationError, match=r"export\.json: line 1, column 11"):
+        read_export(path)
+    path.write_text('{"id": 1}', encoding="utf-8")
+    with pytest.raises(ExportValidationError, match="export.json: expected a JSON list"):
+        read_export(path)

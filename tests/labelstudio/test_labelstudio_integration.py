@@ -263,3 +263,50 @@ def test_cli_push_and_status(server):
     assert "imported 0 new task(s)" in cli("push", "--inputs", "seeds", "--title", "it-cli")
     status = cli("status", "--title", "it-cli")
     assert "| **total** | 5 | 0 | 0 |" in status and "| 浚县 | 1 | 0 | 0 |" in status
+
+
+def test_corpus_excerpts_push_and_come_back_as_standoff(client, tmp_path):
+    """Excerpt tasks carry source, offset and sha256; their annotations are pulled as standoff, no text."""
+    from govreport_ner.annotation.corpus_gold import load_corpus_gold
+    from govreport_ner.annotation.excerpts import Excerpt, sha256_text, write_excerpts_csv
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    report = "各位代表：\n今年主要预期目标是：新增城镇就业1.2万人，年底前建成市民中心。\n完成造林2万亩。\n"
+    (corpus / "甲市.txt").write_text(report, encoding="utf-8")
+    start, end = report.index("今年"), report.index("完成造林") - 1
+    excerpt = Excerpt("c_000", "甲市.txt", start, end, sha256_text(report[start:end]), "甲市", "乙省", 2024, "headline")
+    write_excerpts_csv([excerpt], tmp_path / "excerpts.csv")
+
+    pushed = lsc.push(
+        client,
+        "unused",
+        "it-excerpts",
+        label_config=LABEL_CONFIG,
+        excerpts=tmp_path / "excerpts.csv",
+        corpus_dir=corpus,
+    )
+    assert pushed.imported == 1
+    (task,) = project_tasks(client, pushed.project_id)
+    assert task.data["sha256"] == excerpt.sha256 and task.data["offset"] == start
+    text = task.data["text"]
+    at = text.index("1.2万")
+    client.annotations.create(
+        id=task.id,
+        result=[
+            {
+                "id": "q1",
+                "from_name": "label",
+                "to_name": "text",
+                "type": "labels",
+                "origin": "manual",
+                "value": {"start": at, "end": at + 4, "text": "1.2万", "labels": ["QUANTITY"]},
+            }
+        ],
+        lead_time=5.0,
+    )
+    result = lsc.pull(client, "it-excerpts", tmp_path / "pulls", tmp_path / "standoff")
+    assert result.tasks == 0 and [p.name for p in result.standoff] == ["c_000.json"]
+    assert "新增城镇就业" not in result.standoff[0].read_text(encoding="utf-8")
+    (gold,) = load_corpus_gold(tmp_path / "standoff", corpus)
+    assert [(s.start, s.end, s.label, s.text) for s in gold.spans] == [(at, at + 4, "QUANTITY", "1.2万")]

@@ -371,7 +371,7 @@ def test_unreadable_and_empty_inputs_are_reported_and_the_batch_goes_on(tmp_path
     assert summary.exit_code == 1
     reasons = {f.id: f.reason for f in summary.failures}
     assert set(reasons) == {"empty", "binary", "docs-2", "blank", "j1", "notext", "missing"}
-    assert "empty" in reasons["empty"] and "GB18030" in reasons["binary"]
+    assert "empty" in reasons["empty"] and "NUL byte" in reasons["binary"]
     assert "JSON" in reasons["docs-2"] and "duplicate" in reasons["j1"] and "no such" in reasons["missing"]
     assert [r["id"] for r in _read_jsonl(out)] == ["good", "zz_good", "j1", "j2"]
     text = summary.format_text()

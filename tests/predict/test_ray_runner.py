@@ -13,7 +13,7 @@ import pytest
 from govreport_ner.model.modeling import build_tiny, save_checkpoint
 from govreport_ner.predict.batch import run_batch
 from govreport_ner.predict.predictors import load_predictor
-from govreport_ner.predict.writers import partial_path
+from govreport_ner.predict.writers import ResumeMismatchError, partial_path
 
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
@@ -99,12 +99,12 @@ def test_ray_output_is_the_local_output(local_ray, tiny_checkpoint, inputs, tmp_
     assert not partial_path(ray_out).exists()
     assert _failures(remote) == _failures(local) and remote.exit_code == local.exit_code == 1
     assert {f.id for f in remote.failures} == {"empty", "binary", "docs-2", "blank", "j1", "gb_crlf", "missing"}
-    for key in ("characters", "entities", "targets", "labels", "model_version", "engine"):
+    for key in ("characters", "entities", "targets", "labels", "encodings", "written", "model_version", "engine"):
         assert getattr(remote, key) == getattr(local, key), key
     assert remote.runner.startswith("ray, 2 actors") and "runner: ray" in remote.format_text()
 
 
-def test_ray_resume_adds_nothing_twice(local_ray, inputs, tmp_path):
+def test_ray_resume_adds_nothing_twice(local_ray, tiny_checkpoint, inputs, tmp_path):
     out = tmp_path / "out.jsonl"
     first = _run_ray("rules", inputs, out)
     complete = out.read_text(encoding="utf-8").splitlines()
@@ -119,6 +119,16 @@ def test_ray_resume_adds_nothing_twice(local_ray, inputs, tmp_path):
     ids = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(ids) == len(set(ids)) == first.documents
     assert _failures(again) == _failures(first)
+    with pytest.raises(ResumeMismatchError, match="rules-0.1"):  # another model: refused, nothing touched
+        _run_ray(tiny_checkpoint, inputs, out, resume=True)
+    assert sorted(out.read_text(encoding="utf-8").splitlines()) == sorted(complete)
+
+
+def test_ray_writes_no_output_when_nothing_was_predicted(local_ray, tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"\r\n")
+    summary = _run_ray("rules", tmp_path / "empty.txt", tmp_path / "out.jsonl")
+    assert summary.written is False and summary.exit_code == 1 and not (tmp_path / "out.jsonl").exists()
+    assert not partial_path(tmp_path / "out.jsonl").exists()
 
 
 def test_predict_command_dispatches_on_the_runner(local_ray, tmp_path, repo_root):

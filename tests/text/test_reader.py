@@ -15,6 +15,7 @@ from govreport_ner.text.reader import (
     iter_inputs,
     iter_jsonl_documents,
     list_report_files,
+    odd_share,
     read_report,
 )
 
@@ -249,3 +250,71 @@ def test_jsonl_text_must_be_a_non_empty_string(tmp_path, record):
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")
     with pytest.raises(ReportReadError, match="line 1"):
         list(iter_inputs(path))
+
+
+# ---------------------------------------------------------------- encodings that used to pass silently (issue 14)
+
+TRADITIONAL = "一、2023年主要目標：完成新造林一萬畝，優良天數比例達75%以上。十月底前建成吳家營九年制學校。\n"
+
+
+def test_big5_is_decoded_as_big5_not_gb18030_mojibake(tmp_path):
+    data = TRADITIONAL.encode("big5")
+    data.decode("gb18030")  # GB18030 would take it without an error: the statistics must catch it
+    path = tmp_path / "big5.txt"
+    path.write_bytes(data)
+    doc = read_report(path)
+    assert doc.text == TRADITIONAL
+    assert doc.encoding == "big5"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_with_bom_is_decoded_and_named(tmp_path, codec):
+    bom = codecs.BOM_UTF16_LE if codec.endswith("le") else codecs.BOM_UTF16_BE
+    path = tmp_path / "u16.txt"
+    path.write_bytes(bom + TEXT.encode(codec))
+    doc = read_report(path)
+    assert doc.text == TEXT
+    assert doc.encoding == codec
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_decoded_not_read_as_utf8_with_nuls(tmp_path, codec):
+    data = TEXT.encode(codec)
+    assert b"\x00" in data and "\x00" in data.decode("utf-8", errors="ignore")  # what was read before
+    path = tmp_path / "u16.txt"
+    path.write_bytes(data)
+    doc = read_report(path)
+    assert doc.text == TEXT
+    assert "\x00" not in doc.text
+    assert doc.encoding == codec
+
+
+def test_utf16_without_bom_or_ascii_is_decoded(tmp_path):
+    text = "完成新造林一万亩，优良天数比例进一步提高。建成吴家营九年制学校。"
+    path = tmp_path / "u16.txt"
+    path.write_bytes(text.encode("utf-16-le"))
+    assert read_report(path).text == text
+
+
+def test_nul_bytes_in_a_non_utf16_file_are_an_error(tmp_path):
+    path = tmp_path / "nul.txt"
+    path.write_bytes(TEXT.encode("utf-8") + b"\x00\x01\x02binary")
+    with pytest.raises(ReportReadError, match="NUL byte at offset") as info:
+        read_report(path)
+    assert str(path) in str(info.value)
+
+
+def test_implausible_characters_are_an_error_not_mojibake(tmp_path):
+    # Shift-JIS Japanese: decodes as GB18030 without an error, into rare characters and symbols
+    path = tmp_path / "sjis.txt"
+    data = "東京都の予算は前年度より増加した。新しい学校を建設する計画です。".encode("shift_jis")
+    data.decode("gb18030")
+    path.write_bytes(data)
+    with pytest.raises(ReportReadError, match="mojibake") as info:
+        read_report(path)
+    assert str(path) in str(info.value)
+
+
+def test_real_simplified_text_with_rare_characters_is_plausible():
+    assert odd_share(RARE_TEXT) < 0.1
+    assert odd_share("中文") is None  # too short to judge

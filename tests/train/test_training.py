@@ -40,6 +40,7 @@ def test_every_experiment_trains_one_step_with_the_tiny_model(experiment, tmp_pa
     cfg = compose_train(
         [
             f"+experiment={experiment}",
+            "data=seeds",  # the corpus gold needs ../shared; the seeds train the same code path
             "model=tiny",
             "trainer.max_steps=1",
             "trainer.eval_strategy=no",
@@ -68,7 +69,8 @@ def test_every_experiment_trains_one_step_with_the_tiny_model(experiment, tmp_pa
 def test_experiment_overrides_only_what_differs():
     cfg = compose_train(["+experiment=e5_small"])
     assert cfg.model.name_or_path == "intfloat/multilingual-e5-small"
-    assert cfg.name == "e5_small" and cfg.trainer.epochs == 20
+    assert cfg.name == "e5_small" and cfg.trainer.epochs == 2
+    assert cfg.data.corpus_gold.endswith("annotations/corpus") and cfg.data.folds == 5
     assert cfg.data.holdout is None and cfg.output_dir == "runs/e5_small/holdout-none"
     assert compose_train(["+experiment=bert_base"]).model.name_or_path == "bert-base-chinese"
     local = compose_train(["+experiment=e5_small", "model.name_or_path=/some/dir", "data.holdout=xunxian"])
@@ -80,6 +82,7 @@ def test_resume_from_the_last_checkpoint(tmp_path):
         "+experiment=smoke",
         "trainer.save_strategy=steps",
         "+trainer.save_steps=1",
+        "trainer.keep_checkpoints=true",  # as if the first run had been interrupted
         f"data.gold={ROOT / 'annotations' / 'gold'}",
         f"data.seed_dir={ROOT / 'seeds'}",
         f"output_dir={tmp_path}",
@@ -93,15 +96,31 @@ def test_resume_from_the_last_checkpoint(tmp_path):
     assert steps == [1, 2, 3]  # the resumed run kept the first two steps' log and added one
 
 
-def run_train(*overrides: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_train(*overrides: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "train.py"), *overrides],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
         timeout=300,
     )
+
+
+def test_a_finished_run_removes_its_intermediate_checkpoints(tmp_path):
+    common = [
+        "+experiment=smoke",
+        "trainer.save_strategy=steps",
+        "+trainer.save_steps=1",
+        "trainer.max_steps=2",
+        f"data.gold={ROOT / 'annotations' / 'gold'}",
+        f"data.seed_dir={ROOT / 'seeds'}",
+    ]
+    train(compose_train([*common, f"output_dir={tmp_path / 'a'}"]))
+    assert not (tmp_path / "a" / "checkpoints").exists()
+    assert (tmp_path / "a" / "model" / "config.json").exists()
+    train(compose_train([*common, f"output_dir={tmp_path / 'b'}", "trainer.keep_checkpoints=true"]))
+    assert (tmp_path / "b" / "checkpoints" / "checkpoint-2").is_dir()
 
 
 def test_smoke_experiment_runs_from_the_command_line(tmp_path):
@@ -118,6 +137,57 @@ def test_hub_model_without_the_hub_fails_with_a_clear_message(tmp_path):
     assert "model hub could not be reached" in message and "model.name_or_path=DIR" in message
 
 
+def test_hub_model_offline_is_one_line_and_leaves_no_run_folder(tmp_path):
+    result = run_train("+experiment=bert_base", env={"HF_HUB_OFFLINE": "1"}, cwd=tmp_path)  # output_dir: runs/...
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "cannot load 'bert-base-chinese'" in line
+    assert list(tmp_path.iterdir()) == []  # no empty runs/bert_base/holdout-none/hydra
+
+
 def test_load_error_for_a_folder_that_is_not_a_checkpoint(tmp_path):
     with pytest.raises(ModelLoadError, match="cannot load the model in"):
         load_pretrained(str(tmp_path))
+
+
+def test_hparams_search_sweeps_settings_over_the_folds():
+    cfg = compose_train(["+experiment=e5_small", "+hparams_search=e5_small_grid"])
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        full = compose(
+            "train", overrides=["+experiment=e5_small", "+hparams_search=e5_small_grid"], return_hydra_config=True
+        )
+    params = full.hydra.sweeper.params
+    assert full.hydra.mode.name == "MULTIRUN"
+    assert params["data.holdout"] == "fold-0,fold-1,fold-2,fold-3,fold-4"
+    assert {"trainer.learning_rate", "trainer.epochs", "trainer.batch_size", "trainer.class_weight_o"} <= set(params)
+    assert cfg.name.startswith("e5_small_hp/lr")
+
+
+def test_crf_layer_trains_saves_and_decodes_the_same_with_torch_and_onnx(tmp_path):
+    from govreport_ner.model.crf import CrfScores
+    from govreport_ner.predict.predictors import load_predictor
+
+    cfg = compose_train(
+        [
+            "+experiment=smoke",
+            "model.crf=true",
+            "trainer.max_steps=30",
+            "data.holdout=dongxing",
+            f"data.gold={ROOT / 'annotations' / 'gold'}",
+            f"data.seed_dir={ROOT / 'seeds'}",
+            f"output_dir={tmp_path}",
+        ]
+    )
+    metrics = train(cfg)
+    assert metrics["train_steps"] == 30
+    assert CrfScores.load(tmp_path / "model") is not None
+    tagger = Tagger.from_checkpoint(tmp_path)
+    assert tagger.crf is not None
+    text = "完成新造林1.8万亩，年底前建成县医院门诊综合楼。深化“放管服”改革。"
+    torch_spans = load_predictor(tmp_path, engine="torch").predict_spans(text)
+    onnx_spans = load_predictor(tmp_path, engine="onnx", onnx_dir=tmp_path / "onnx").predict_spans(text)
+    assert [(s.start, s.end, s.label) for s in torch_spans] == [(s.start, s.end, s.label) for s in onnx_spans]
+    card = (tmp_path / "model" / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("---\nlanguage:") and "pipeline_tag: token-classification" in card and "CRF" in card
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))

@@ -119,7 +119,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"task {self.task} {self.where}: {self.message}"
+        return f"task {self.task} {self.where}: {self.message}" if self.task else f"{self.where}: {self.message}"
 
 
 @dataclass
@@ -187,6 +187,38 @@ def _repair_drift(text: str, start: int, end: int, value_text: str) -> int | Non
     return hits[0] if len(hits) == 1 else None
 
 
+EDGE_PUNCTUATION = "，。；：、！？,.;:!?"
+
+
+def _edge_problem(text: str, start: int, end: int) -> str | None:
+    """Why the span ``text[start:end]`` is implausible where it stands, or None.
+
+    Used for results without ``text``, whose offsets cannot be checked against it: the span
+    must not begin or end with whitespace or sentence punctuation, cross a line, or cut a number.
+    """
+    piece = text[start:end]
+    before, after = text[start - 1 : start], text[end : end + 1]
+    if piece != piece.strip():
+        return "begins or ends with whitespace"
+    if "\n" in piece or "\r" in piece:
+        return "crosses a line break"
+    if piece[0] in EDGE_PUNCTUATION or piece[-1] in EDGE_PUNCTUATION:
+        return "begins or ends with punctuation"
+    if (
+        (before.isdigit() or before == ".")
+        and piece[0].isdigit()
+        or piece[-1].isdigit()
+        and (after.isdigit() or after == ".")
+    ):
+        return "cuts a number"
+    return None
+
+
+def _neighbourhood(text: str, start: int, end: int, width: int = 6) -> str:
+    """The span in its context, marked: ``…完成新造林[1万]亩，优良…``."""
+    return f"…{text[max(0, start - width) : start]}[{text[start:end]}]{text[end : end + width]}…"
+
+
 def _read_result(item: dict, text: str, task: str, report: ExportReport) -> Span | None:
     """One result item as a validated span, or None (with the problem reported)."""
     if item.get("type") != "labels":
@@ -204,8 +236,17 @@ def _read_result(item: dict, text: str, task: str, report: ExportReport) -> Span
         return None
     inside = 0 <= start < end <= len(text)
     value_text = value.get("text")
-    if value_text is None and inside:
-        value_text = text[start:end]
+    if value_text is None and inside:  # nothing to check the offsets against but their neighbourhood
+        where_it_is = _neighbourhood(text, start, end)
+        if problem := _edge_problem(text, start, end):
+            report.errors.append(
+                Problem(task, where, f"{labels[0]} {start}-{end} has no 'text' and {problem}: {where_it_is}")
+            )
+            return None
+        report.repairs.append(
+            Problem(task, where, f"{labels[0]} {start}-{end} has no 'text': took {where_it_is} from the offsets")
+        )
+        return Span(start, end, labels[0], text[start:end])
     if inside and text[start:end] == value_text:
         return Span(start, end, labels[0], value_text)
     fixed = _repair_drift(text, start, end, value_text) if value_text else None
@@ -302,8 +343,29 @@ def read_export(
         raise FileNotFoundError(f"no Label Studio export (*.json) in {', '.join(map(str, paths))}")
     tasks = []
     for file in files:
-        tasks += json.loads(file.read_text(encoding="utf-8"))
+        tasks += _load_export_file(file)
     return parse_export(tasks, skip_unannotated)
+
+
+def _load_export_file(file: Path) -> list:
+    """The JSON list of one export file; a truncated or invalid file is an error naming it and the position."""
+    try:
+        tasks = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        where = f"{file}: line {err.lineno}, column {err.colno} (character {err.pos} of {len(err.doc)})"
+        truncated = " (the file ends early: truncated?)" if err.pos >= len(err.doc.rstrip()) else ""
+        raise ExportValidationError(
+            ExportReport(errors=[Problem("", where, f"invalid JSON: {err.msg}{truncated}")])
+        ) from err
+    except UnicodeDecodeError as err:
+        raise ExportValidationError(
+            ExportReport(
+                errors=[Problem("", f"{file}: byte {err.start}", "not UTF-8 (Label Studio exports are UTF-8)")]
+            )
+        ) from err
+    if not isinstance(tasks, list):
+        raise ExportValidationError(ExportReport(errors=[Problem("", str(file), "expected a JSON list of tasks")]))
+    return tasks
 
 
 def to_export_task(task: AnnotatedTask, annotation_id: int = 1) -> dict:

@@ -43,13 +43,15 @@ def push(cfg: DictConfig) -> int:
         model_version=cfg.model_version,
         label_config=cfg.label_config,
         metadata=metadata_by_file(inputs, cfg.metadata),
+        excerpts=cfg.excerpts,
+        corpus_dir=cfg.corpus_dir,
     )
     print(result.summary())
     return 0
 
 
 def pull(cfg: DictConfig) -> int:
-    result = ls.pull(ls.connect(cfg.url, cfg.api_key), cfg.title, cfg.out)
+    result = ls.pull(ls.connect(cfg.url, cfg.api_key), cfg.title, cfg.out, cfg.standoff_out)
     print(result.summary())
     print(f"\nnext: python scripts/build_dataset.py data.gold={result.path}")
     return 0

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from govreport_ner.predict.batch import run_batch
+from govreport_ner.predict.batch import check_batch, run_batch
 from govreport_ner.predict.predictors import ENGINES, load_predictor, predictor_options
 from govreport_ner.predict.writers import make_writer
 from govreport_ner.text.inputs import parse_shard
@@ -21,37 +21,33 @@ def predict_command(cfg) -> int:
     inputs = cfg.inputs
     if not isinstance(inputs, (str, Path)):
         inputs = [str(p) for p in inputs]
-    if cfg.get("runner", "local") == "ray":
+    check_batch(inputs, cfg.output)  # missing inputs, output = input, not JSON Lines: before the model loads
+    if cfg.get("runner", "local") == "ray":  # configs/runner/ray.yaml: the same batch on Ray Data
         from govreport_ner.predict.ray_runner import run_ray
 
-        summary = run_ray(
-            predictor_options(cfg),
-            inputs,
-            cfg.output,
-            cfg.format,
-            cfg.resume,
-            cfg.shard,
-            cfg.per,
-            cfg.progress,
-            **cfg.ray,
-        )
-    else:
-        started = time.perf_counter()
-        predictor = load_predictor(cfg)
-        load_seconds = time.perf_counter() - started
-        summary = run_batch(
-            predictor,
-            inputs,
-            cfg.output,
-            fmt=cfg.format,
-            resume=cfg.resume,
-            shard=cfg.shard,
-            buffer_chars=cfg.buffer_chars,
-            buffer_docs=cfg.buffer_docs,
-            per=cfg.per,
-            progress=cfg.progress,
-        )
-        summary.load_seconds = load_seconds
+        options = (cfg.format, cfg.resume, cfg.shard, cfg.per, cfg.progress)
+        return _report(cfg, run_ray(predictor_options(cfg), inputs, cfg.output, *options, **cfg.ray))
+    started = time.perf_counter()
+    predictor = load_predictor(cfg)
+    load_seconds = time.perf_counter() - started
+    summary = run_batch(
+        predictor,
+        inputs,
+        cfg.output,
+        fmt=cfg.format,
+        resume=cfg.resume,
+        shard=cfg.shard,
+        buffer_chars=cfg.buffer_chars,
+        buffer_docs=cfg.buffer_docs,
+        per=cfg.per,
+        progress=cfg.progress,
+    )
+    summary.load_seconds = load_seconds
+    return _report(cfg, summary)
+
+
+def _report(cfg, summary) -> int:
+    """Print the summary (and write it to ``summary_file``); the exit code."""
     print(summary.format_text(), flush=True)
     if cfg.summary_file:
         path = Path(cfg.summary_file)

@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from omegaconf import DictConfig
 
+from govreport_ner.commands.errors import expected_errors
 from govreport_ner.train.trainer import train
+
+# What a run leaves in output_dir before its first checkpoint: Hydra's folder and the config.
+SETUP_FILES = {"hydra", "config.yaml"}
 
 
 def train_command(cfg: DictConfig) -> dict:
-    """Train, evaluate on the held-out regions, write the checkpoint and reports; the metrics."""
-    return train(cfg)
+    """Train, evaluate on the held-out regions, write the checkpoint and reports; the metrics.
+
+    A run that stops with an expected error before it saved anything (no hub, bad data)
+    removes the run folder it created, so that no empty ``runs/<name>/holdout-...`` is left.
+    """
+    output_dir = Path(cfg.output_dir)
+    had_results = output_dir.is_dir() and any(p.name not in SETUP_FILES for p in output_dir.iterdir())
+    try:
+        return train(cfg)
+    except expected_errors():
+        if not had_results:
+            remove_setup_only_run(output_dir)
+        raise
+
+
+def remove_setup_only_run(output_dir: Path) -> None:
+    """Remove ``output_dir`` when it holds only Hydra's folder and the config, then its empty parents."""
+    if not output_dir.is_dir() or any(p.name not in SETUP_FILES for p in output_dir.iterdir()):
+        return
+    shutil.rmtree(output_dir, ignore_errors=True)
+    cwd = Path.cwd().resolve()
+    for parent in output_dir.resolve().parents:
+        if parent == cwd or cwd not in parent.parents or any(parent.iterdir()):
+            break
+        parent.rmdir()

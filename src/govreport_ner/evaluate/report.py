@@ -81,14 +81,35 @@ def markdown_report(results: dict, title: str = "Evaluation") -> str:
 
 
 def write_reports(
-    results: dict, out_dir: Path | str, main_system: str, display: dict[str, str] | None = None
+    results: dict,
+    out_dir: Path | str,
+    main_system: str,
+    display: dict[str, str] | None = None,
+    evaluated: dict | None = None,
 ) -> dict[str, Path]:
-    """``evaluation.json`` (scores), ``evaluation.md`` and ``f1_by_region.png`` in ``out_dir``."""
+    """``evaluation.json`` (scores per system, and ``evaluated``: split, regions, ...), ``evaluation.md``
+    and ``f1_by_region.png`` in ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     scores = {name: r["scores"] for name, r in results.items()}
+    if evaluated is not None:
+        scores["evaluated"] = evaluated
     paths = {"json": out / "evaluation.json", "markdown": out / "evaluation.md", "chart": out / "f1_by_region.png"}
     paths["json"].write_text(json.dumps(scores, ensure_ascii=False, indent=2), encoding="utf-8")
-    paths["markdown"].write_text(markdown_report(results), encoding="utf-8")
+    markdown = markdown_report(results)
+    if evaluated is not None:
+        lines = [
+            f"Split `{evaluated['split']}` (data.holdout={evaluated['holdout']}): {evaluated['clauses']} clauses of "
+            + ", ".join(evaluated["regions"])
+            + "."
+        ]
+        if evaluated.get("trained_regions_evaluated"):
+            lines.append(
+                f"**WARNING: the checkpoint was trained on {evaluated['trained_regions_evaluated']}: "
+                "these are not held-out scores.**"
+            )
+        title, _, rest = markdown.partition("\n")
+        markdown = "\n".join([title, "", *lines, rest])
+    paths["markdown"].write_text(markdown, encoding="utf-8")
     plot_f1_by_region(results, paths["chart"], main_system, display)
     return paths

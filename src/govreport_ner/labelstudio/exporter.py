@@ -11,7 +11,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from govreport_ner.annotation.corpus_gold import excerpt_from_data, task_record, write_standoff
 from govreport_ner.annotation.labelstudio_format import (
+    AnnotatedTask,
     ExportReport,
     ExportValidationError,
     choose_annotation,
@@ -220,6 +222,7 @@ class PullResult:
     report: ExportReport
     diff: PullDiff
     archived: list[Path] = field(default_factory=list)
+    standoff: list[Path] = field(default_factory=list)  # corpus-excerpt tasks, written as standoff records
 
     def summary(self, details: int = 10) -> str:
         """Where the gold went, the reader's report (up to ``details`` skipped tasks listed) and the diff."""
@@ -234,13 +237,38 @@ class PullResult:
                 *skipped,
                 *(f"  REPAIR {p}" for p in self.report.repairs),
                 *(f"earlier pull moved to {p}" for p in self.archived),
+                f"wrote {len(self.standoff)} corpus-excerpt task(s) as standoff to {self.standoff[0].parent}"
+                if self.standoff
+                else "",
                 self.diff.summary(),
             )
             if part
         )
 
 
-def pull(client: LabelStudio, title: str = DEFAULT_TITLE, folder: Path | str = DEFAULT_PULLS_DIR) -> PullResult:
+def split_excerpts(
+    annotated: Sequence[AnnotatedTask], export: Sequence[Mapping[str, Any]], standoff_dir: Path | str
+) -> tuple[list[Path], set[str]]:
+    """Write the annotated corpus-excerpt tasks as standoff records (``standoff_dir/<doc_id>.json``),
+    so that no corpus text lands in a pull file; returns the records written and those tasks' ids."""
+    data_by_id = {str(t.get("id")): t.get("data") or {} for t in export}
+    written, ids = [], set()
+    for task in annotated:
+        excerpt = excerpt_from_data(data_by_id.get(task.task_id, {}))
+        if excerpt is None:
+            continue
+        record = task_record(task, excerpt, "pulled from Label Studio")
+        written.append(write_standoff(Path(standoff_dir) / f"{excerpt.doc_id}.json", record))
+        ids.add(task.task_id)
+    return written, ids
+
+
+def pull(
+    client: LabelStudio,
+    title: str = DEFAULT_TITLE,
+    folder: Path | str = DEFAULT_PULLS_DIR,
+    standoff_dir: Path | str | None = None,
+) -> PullResult:
     """Export the project, validate it and write its annotated tasks to a new pull file.
 
     The file (``folder/labelstudio-<UTC timestamp>.json``, never an existing one) holds the
@@ -259,6 +287,8 @@ def pull(client: LabelStudio, title: str = DEFAULT_TITLE, folder: Path | str = D
         kept = write_new_file(new_pull_path(folder / "invalid"), export)
         err.args = (f"{err.args[0]}\n(the raw export is in {kept}; fix the annotations in Label Studio)",)
         raise
+    standoff, excerpt_ids = split_excerpts(annotated, export, standoff_dir or folder / "standoff")
+    annotated = [t for t in annotated if t.task_id not in excerpt_ids]
     previous = pull_files(folder)
     old = json.loads(previous[-1].read_text(encoding="utf-8")) if previous else None
     ids = {t.task_id for t in annotated}
@@ -266,4 +296,4 @@ def pull(client: LabelStudio, title: str = DEFAULT_TITLE, folder: Path | str = D
     path = write_new_file(new_pull_path(folder), keep)
     diff = diff_pulls(old, keep, previous[-1].name if previous else None)
     archived = archive_pulls(folder, path)
-    return PullResult(path, len(keep), sum(len(t.spans) for t in annotated), report, diff, archived)
+    return PullResult(path, len(keep), sum(len(t.spans) for t in annotated), report, diff, archived, standoff)

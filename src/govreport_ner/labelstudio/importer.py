@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from govreport_ner.annotation.corpus_gold import excerpt_task_data, excerpt_text
+from govreport_ner.annotation.excerpts import read_excerpts_csv
 from govreport_ner.annotation.labelstudio_format import (
     add_prediction,
     document_tasks,
@@ -204,6 +206,23 @@ def build_tasks(
     return tasks, failed
 
 
+def build_excerpt_tasks(
+    excerpts_csv: Path | str,
+    corpus_dir: Path | str,
+    predict_spans: Predictor | None = None,
+    model_version: str = rules.MODEL_VERSION,
+) -> list[dict]:
+    """One task per corpus excerpt of ``excerpts.csv`` (text rebuilt and checked against its sha256),
+    with what a pull needs to write standoff gold back (source, sha256, offset)."""
+    predict_spans = predict_spans or rule_predictor()[0]
+    tasks = []
+    for excerpt in read_excerpts_csv(excerpts_csv):
+        text = excerpt_text(excerpt.to_row(), corpus_dir)
+        spans = checked_spans(text, predict_spans(text), excerpt.doc_id)
+        tasks.append(add_prediction({"data": excerpt_task_data(excerpt, text)}, spans, model_version))
+    return tasks
+
+
 def existing_tasks(client: LabelStudio, project_id: int) -> list[ExistingTask]:
     """The project's tasks with their keys, texts and prediction model versions."""
     out = []
@@ -251,6 +270,8 @@ def push(
     model_version: str | None = None,
     label_config: Path | str = DEFAULT_LABEL_CONFIG,
     metadata: Mapping[str, SeedMeta] | None = None,
+    excerpts: Path | str | None = None,
+    corpus_dir: Path | str | None = None,
 ) -> PushResult:
     """Create/find the project and import the reports of ``inputs`` as tasks with predictions.
 
@@ -260,7 +281,10 @@ def push(
     model version is set to this push's, so the labeling UI shows its predictions.
     """
     predict, version = resolve_predictor(checkpoint, model_version)
-    tasks, failed = build_tasks(inputs, per, predict, version, metadata)
+    if excerpts:  # corpus excerpts (standoff gold comes back with pull)
+        tasks, failed = build_excerpt_tasks(excerpts, corpus_dir, predict, version), []
+    else:
+        tasks, failed = build_tasks(inputs, per, predict, version, metadata)
     project_id, what = ensure_project(client, title, Path(label_config).read_text(encoding="utf-8"))
     plan = plan_push(tasks, existing_tasks(client, project_id), version)
     if plan.conflicts:

@@ -158,11 +158,15 @@ def save_checkpoint(model, tokenizer, directory: Path | str, alignment: dict) ->
     return directory
 
 
+def checkpoint_model_dir(checkpoint: Path | str) -> Path:
+    """The folder holding ``config.json``: the checkpoint itself or its ``model/`` folder (a training output_dir)."""
+    directory = Path(checkpoint)
+    return directory / "model" if (directory / "model" / "config.json").exists() else directory
+
+
 def load_checkpoint(directory: Path | str):
     """(tokenizer, model, alignment settings) of a checkpoint saved by :func:`save_checkpoint`."""
-    directory = Path(directory)
-    if (directory / "model" / "config.json").exists():
-        directory = directory / "model"  # a training output_dir was given
+    directory = checkpoint_model_dir(directory)
     if not (directory / "config.json").exists():
         raise ModelLoadError(f"{directory} is not a checkpoint folder (no config.json)")
     tokenizer, model = load_pretrained(str(directory))

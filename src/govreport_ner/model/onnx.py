@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 from govreport_ner.model.alignment import CharAligner
-from govreport_ner.model.modeling import ALIGNMENT_FILE
+from govreport_ner.model.crf import CrfScores
+from govreport_ner.model.modeling import ALIGNMENT_FILE, checkpoint_model_dir
 from govreport_ner.model.tagger import Tagger
 from govreport_ner.model.threads import available_cores
 
@@ -29,9 +30,9 @@ ONNX_SUBDIR = "onnx"
 class OnnxTagger(Tagger):
     """The same tagging logic with the model run by an ONNX Runtime session."""
 
-    def __init__(self, session, tokenizer, aligner: CharAligner, model_version: str):
+    def __init__(self, session, tokenizer, aligner: CharAligner, model_version: str, crf: CrfScores | None = None):
         # Tagger.__init__ would want a torch model; an ONNX tagger has none.
-        self.model = None
+        self.model, self.crf = None, crf
         self.tokenizer, self.aligner, self.model_version = tokenizer, aligner, model_version
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.session = session
@@ -40,12 +41,6 @@ class OnnxTagger(Tagger):
     def _logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": mask}
         return self.session.run(["logits"], {k: v for k, v in feed.items() if k in self._input_names})[0]
-
-
-def checkpoint_model_dir(checkpoint: Path | str) -> Path:
-    """The folder holding ``config.json``: the checkpoint itself or its ``model/`` folder."""
-    directory = Path(checkpoint)
-    return directory / "model" if (directory / "model" / "config.json").exists() else directory
 
 
 def _fingerprint(model_dir: Path) -> dict:
@@ -237,6 +232,7 @@ class _TokenizerOnly:
     tokenizer: object
     aligner: CharAligner
     model_version: str
+    crf: CrfScores | None = None
 
 
 def _tokenizer_only(checkpoint: Path | str) -> _TokenizerOnly:
@@ -253,4 +249,6 @@ def _tokenizer_only(checkpoint: Path | str) -> _TokenizerOnly:
         max_length=settings.get("max_length", 256),
         stride=settings.get("stride", 32),
     )
-    return _TokenizerOnly(tokenizer, aligner, settings.get("model_version", Path(checkpoint).name))
+    return _TokenizerOnly(
+        tokenizer, aligner, settings.get("model_version", Path(checkpoint).name), CrfScores.load(model_dir)
+    )

@@ -16,7 +16,8 @@ import torch
 
 from govreport_ner.labels import ID2TAG
 from govreport_ner.model.alignment import CharAligner, Window
-from govreport_ner.model.modeling import load_checkpoint
+from govreport_ner.model.crf import CrfScores, viterbi
+from govreport_ner.model.modeling import checkpoint_model_dir, load_checkpoint
 from govreport_ner.spans import Span, bio_to_spans
 from govreport_ner.text.segment import DEFAULT_MAX_CHARS, segment
 
@@ -47,8 +48,11 @@ class Tagger:
     max_tokens: int = DEFAULT_MAX_TOKENS
     on_batch: Callable[[int, int], None] | None = None  # called with (tokens done, tokens in all) per batch
 
-    def __init__(self, model, tokenizer, aligner: CharAligner, model_version: str = "model"):
+    def __init__(
+        self, model, tokenizer, aligner: CharAligner, model_version: str = "model", crf: CrfScores | None = None
+    ):
         self.model = model.eval()
+        self.crf = crf
         self.tokenizer = tokenizer
         self.aligner = aligner
         self.model_version = model_version
@@ -64,7 +68,8 @@ class Tagger:
             max_length=settings.get("max_length", 256),
             stride=settings.get("stride", 32),
         )
-        return cls(model, tokenizer, aligner, settings.get("model_version", Path(directory).name))
+        version = settings.get("model_version", Path(directory).name)
+        return cls(model, tokenizer, aligner, version, CrfScores.load(checkpoint_model_dir(directory)))
 
     def _pad(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
         width = max(len(w.input_ids) for w in windows)
@@ -84,6 +89,8 @@ class Tagger:
         """Tags and probabilities of each window (only its own tokens, padding dropped)."""
         ids, mask = self._pad(windows)
         logits = self._logits(ids, mask)
+        if self.crf is not None:
+            return self._decode_crf(np.asarray(logits, dtype=np.float32), windows)
         if isinstance(logits, np.ndarray):
             shifted = logits - logits.max(-1, keepdims=True)
             best = shifted.argmax(-1)
@@ -96,6 +103,17 @@ class Tagger:
         for row, window in enumerate(windows):
             n = len(window.input_ids)
             out.append(([TAG_NAMES[i] for i in best[row][:n]], probs[row][:n]))
+        return out
+
+    def _decode_crf(self, logits: np.ndarray, windows: Sequence[Window]) -> list[tuple[list[str], list[float]]]:
+        """Viterbi tags of each window's own tokens (special tokens stay O), with the softmax of the chosen tag."""
+        shifted = logits - logits.max(-1, keepdims=True)
+        probs = np.exp(shifted) / np.exp(shifted).sum(-1, keepdims=True)
+        out = []
+        for row, window in enumerate(windows):
+            n = len(window.input_ids)
+            path = [0, *viterbi(logits[row, 1 : n - 1], self.crf), 0]
+            out.append(([TAG_NAMES[i] for i in path], [float(probs[row, t, i]) for t, i in enumerate(path)]))
         return out
 
     def predict_clauses(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> list[list[Span]]:

@@ -24,6 +24,11 @@ Guarantees:
 * **Shards.** ``shard="i/n"`` keeps the documents whose id hashes to ``i`` modulo ``n``
   (BLAKE2b of the UTF-8 id): deterministic across runs, machines and input order, and the
   ``n`` shard outputs together hold every document exactly once.
+* **Guards** (:func:`check_batch`, before the model loads): a missing input, an output that
+  is also an input, and a ``.json``/``.jsonl``/``.ndjson`` input that is not JSON Lines are
+  refused before anything is written; ``resume=true`` over an output of another model
+  version (checkpoint or engine) is refused naming both; when nothing is predicted no output
+  file is written (an empty file would read as "no entities").
 * **Failures** (unreadable, undecodable or empty inputs, bad JSONL lines, duplicate ids)
   are collected with id and reason, printed in the summary and turned into exit code 1;
   the batch goes on.
@@ -52,7 +57,7 @@ from pathlib import Path
 
 from govreport_ner.predict.writers import _sync, document_record, make_writer, partial_path, prepare_partial
 from govreport_ner.text.inputs import Failure, count_inputs, input_paths, iter_documents, parse_shard
-from govreport_ner.text.reader import Document
+from govreport_ner.text.reader import Document, ReportReadError, check_jsonl, is_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +86,40 @@ DEFAULT_BUFFER_DOCS = 256
 # =========================================================================== the batch run
 
 
+class BatchSetupError(ValueError):
+    """A batch that must not start: its inputs or output are wrong (found before the model loads)."""
+
+
+def check_batch(inputs: str | Path | Sequence[str | Path], output: str | Path, missing_ok: bool = False) -> list[Path]:
+    """The input paths, checked: each exists, none is the output, JSON Lines files are JSON Lines.
+
+    Raises :class:`BatchSetupError` naming the path; nothing has been written then. With
+    ``missing_ok`` (as :func:`run_batch` calls it) a missing input is left to be reported as
+    a failure of the batch; ``predict.py`` refuses it before the model loads.
+    """
+    paths = input_paths(inputs)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing and not missing_ok:
+        raise BatchSetupError(f"input not found: {', '.join(missing)}")
+    out = Path(output).resolve()
+    for path in paths:
+        if path.resolve() == out or (path.is_dir() and out.parent == path.resolve() and is_report_name(out)):
+            raise BatchSetupError(f"output {output} is also an input ({path}): choose another output")
+        if path.is_file() and is_jsonl(path):
+            try:
+                check_jsonl(path)
+            except ReportReadError as err:
+                raise BatchSetupError(str(err)) from err
+    return paths
+
+
+def is_report_name(path: Path) -> bool:
+    """Whether a file of that name in an input folder would be read as a report."""
+    from govreport_ner.text.reader import REPORT_SUFFIXES
+
+    return path.suffix.lower() in REPORT_SUFFIXES
+
+
 @dataclass
 class Summary:
     """What a batch run did; ``exit_code`` is 1 when any input failed."""
@@ -97,6 +136,8 @@ class Summary:
     entities: int = 0
     targets: int = 0
     labels: Counter = field(default_factory=Counter)
+    encodings: Counter = field(default_factory=Counter)
+    written: bool = True
     seconds: float = 0.0
     load_seconds: float = 0.0
     failures: list[Failure] = field(default_factory=list)
@@ -122,6 +163,8 @@ class Summary:
             "characters": self.characters,
             "entities": self.entities,
             "entities_per_label": dict(sorted(self.labels.items())),
+            "encodings": dict(sorted(self.encodings.items())),
+            "written": self.written,
             "targets": self.targets,
             "seconds": round(self.seconds, 3),
             "load_seconds": round(self.load_seconds, 3),
@@ -140,7 +183,16 @@ class Summary:
             + (" (" + ", ".join(f"{k} {v:,}" for k, v in sorted(self.labels.items())) + ")" if self.labels else "")
             + f", {self.targets:,} targets",
             f"  {self.seconds:.1f} s ({self.chars_per_second:,.0f} chars/s; model loaded in {self.load_seconds:.1f} s)",
-            f"  output: {self.output} ({self.format})",
+            (
+                f"  output: {self.output} ({self.format})"
+                if self.written
+                else "  output: none written (nothing was predicted)"
+            ),
+            *(
+                ["  encodings: " + ", ".join(f"{k} {v}" for k, v in sorted(self.encodings.items()))]
+                if self.encodings
+                else []
+            ),
             f"  {len(self.failures)} failed" + (":" if self.failures else ""),
         ]
         lines += [f"  FAILED {f.id}: {f.reason} ({f.source})" for f in self.failures]
@@ -203,6 +255,7 @@ def run_batch(
     output = Path(output)
     writer = make_writer(fmt, per)
     shard_pair = parse_shard(shard)
+    paths = check_batch(inputs, output, missing_ok=True)
     summary = Summary(
         output=str(output),
         format=fmt,
@@ -210,8 +263,7 @@ def run_batch(
         engine=getattr(predictor, "engine", ""),
         shard=f"{shard_pair[0]}/{shard_pair[1]}" if shard_pair else None,
     )
-    done, summary.resumed = prepare_partial(output, writer, resume)
-    paths = input_paths(inputs)
+    done, summary.resumed = prepare_partial(output, writer, resume, predictor.model_version)
     seen: set[str] = set(done)
     started = time.perf_counter()
     bar = _progress(count_inputs(paths, shard_pair, done), progress)
@@ -262,6 +314,7 @@ def run_batch(
                     handle.write(json.dumps(line, ensure_ascii=False) + "\n")
                     handle.flush()
                     summary.documents += 1
+                    summary.encodings[doc.encoding] += 1
                     summary.characters += len(doc.text)
                     summary.entities += len(record["entities"])
                     summary.labels.update(e["label"] for e in record["entities"])
@@ -273,9 +326,18 @@ def run_batch(
     finally:
         if tagger is not None and hasattr(tagger, "on_batch"):
             tagger.on_batch = None
-    writer.finish(partial, output)
+    finish_output(writer, partial, output, summary)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def finish_output(writer, partial: Path, output: Path, summary: Summary) -> None:
+    """The output written from the partial file, atomically; none when nothing was predicted."""
+    if summary.documents or summary.resumed:
+        writer.finish(partial, output)
+    else:  # an empty output would read as "no entities": write none
+        partial.unlink(missing_ok=True)
+        summary.written = False
 
 
 # =========================================================================== entry point

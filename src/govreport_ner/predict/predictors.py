@@ -147,7 +147,7 @@ def build_predictor(
         base = _tokenizer_only(checkpoint) if cached else Tagger.from_checkpoint(checkpoint)
         path = onnx_model_path(checkpoint, quantize, onnx_dir, tagger=None if cached else base)
         version = f"{base.model_version}+onnx{'-int8' if quantize else ''}"
-        tagger = OnnxTagger(onnx_session(path, threads), base.tokenizer, base.aligner, version)
+        tagger = OnnxTagger(onnx_session(path, threads), base.tokenizer, base.aligner, version, base.crf)
         tagger.engine = "onnx int8" if quantize else "onnx fp32"
     else:
         tagger = Tagger.from_checkpoint(checkpoint)

@@ -29,9 +29,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from govreport_ner.predict.batch import Summary, _progress, _tag
+from govreport_ner.predict.batch import Summary, _progress, _tag, check_batch, finish_output
 from govreport_ner.predict.writers import _sync, document_record, make_writer, partial_path, prepare_partial
-from govreport_ner.text.inputs import Failure, count_inputs, input_paths, iter_documents, parse_shard, read_input_file
+from govreport_ner.text.inputs import Failure, count_inputs, iter_documents, parse_shard, read_input_file
 from govreport_ner.text.reader import Document
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class TagDocuments:
 
     def __call__(self, batch: Mapping[str, Sequence]) -> dict[str, list]:
         rows = [dict(zip(batch, values, strict=True)) for values in zip(*batch.values(), strict=True)]
-        out = {key: [] for key in ("kind", "id", "source", "reason", "line", "chars", "labels", "targets")}
+        out = {key: [] for key in ("kind", "id", "source", "encoding", "reason", "line", "chars", "labels", "targets")}
         docs: list[Document | Failure] = []
         for row in rows:
             if row["kind"] == "path":
@@ -98,6 +98,7 @@ class TagDocuments:
             out["kind"].append(kind)
             out["id"].append(item.id)
             out["source"].append(item.source)
+            out["encoding"].append(getattr(item, "encoding", ""))
             out["reason"].append(reason)
             out["line"].append(line)
             out["chars"].append(len(item.text) if record else 0)
@@ -162,6 +163,7 @@ def run_ray(
     output = Path(output)
     writer = make_writer(fmt, per)
     shard_pair = parse_shard(shard)
+    paths = check_batch(inputs, output, missing_ok=True)  # as run_batch: a missing input is a failure
     options = dict(predictor_options)
     for key in ("checkpoint", "onnx_dir"):  # the actors do not run in this folder
         options[key] = _absolute(options.get(key))
@@ -172,8 +174,7 @@ def run_ray(
     model_version, engine = TagDocuments.describe(options)
     load_seconds = time.perf_counter() - started
 
-    done, resumed = prepare_partial(output, writer, resume)
-    paths = [Path(p) for p in input_paths(inputs)]
+    done, resumed = prepare_partial(output, writer, resume, model_version)
     rows = [_row(item) for item in iter_documents(paths, shard_pair, done, read=lambda path: path)]
     ray_started = time.perf_counter()
     stop = _start_ray(address)
@@ -212,7 +213,7 @@ def run_ray(
         _collect(results, summary, partial_path(output), done, count_inputs(paths, shard_pair, done), progress)
     finally:
         stop()
-    writer.finish(partial_path(output), output)
+    finish_output(writer, partial_path(output), output, summary)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -241,6 +242,7 @@ def _collect(rows, summary: Summary, partial: Path, done: set[str], total: int |
                     handle.flush()
                     labels = json.loads(row["labels"])
                     summary.documents += 1
+                    summary.encodings[str(row["encoding"])] += 1
                     summary.characters += int(row["chars"])
                     summary.entities += len(labels)
                     summary.labels.update(labels)

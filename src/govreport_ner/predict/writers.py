@@ -51,6 +51,7 @@ def document_record(
 CSV_COLUMNS = (
     "id",
     "source",
+    "model_version",
     "quantity",
     "value",
     "low",
@@ -93,6 +94,10 @@ class Writer:
         """Partial lines equivalent to an existing complete output (for resume)."""
         yield from read_complete_lines(path)
 
+    def line_version(self, line: dict) -> str | None:
+        """The model version that made a partial line (None when it does not say)."""
+        return line.get("model_version")
+
     def finish(self, partial: Path, output: Path) -> None:
         os.replace(partial, output)
 
@@ -105,10 +110,23 @@ class CsvWriter(Writer):
         rows = []
         for t in record["targets"]:
             q = t["quantity_span"]
-            row = {**t, "id": doc.id, "source": doc.source, "quantity_start": q["start"], "quantity_end": q["end"]}
+            row = {
+                **t,
+                "id": doc.id,
+                "source": doc.source,
+                "model_version": model_version,
+                "quantity_start": q["start"],
+                "quantity_end": q["end"],
+            }
             row["clause"] = text[t["clause_start"] : t["clause_end"]]
             rows.append([_csv_cell(row[c]) for c in CSV_COLUMNS])
-        return {"id": doc.id, "rows": rows}
+        return {"id": doc.id, "model_version": model_version, "rows": rows}
+
+    def line_version(self, line: dict) -> str | None:
+        if line.get("model_version"):
+            return line["model_version"]
+        rows = line.get("rows") or []
+        return rows[0][CSV_COLUMNS.index("model_version")] if rows else None
 
     def read_output(self, path: Path) -> Iterator[dict]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -149,6 +167,12 @@ class LabelStudioWriter(Writer):
 
         tasks = document_tasks(doc, "", self.per, {"source": doc.source})
         return {"id": doc.id, "tasks": [add_prediction(task, spans, model_version) for task in tasks]}
+
+    def line_version(self, line: dict) -> str | None:
+        for task in line.get("tasks", []):
+            for prediction in task.get("predictions", []):
+                return prediction.get("model_version")
+        return None
 
     def read_output(self, path: Path) -> Iterator[dict]:
         tasks = json.loads(path.read_text(encoding="utf-8"))
@@ -227,15 +251,46 @@ def partial_path(output: Path) -> Path:
     return output.with_name(output.name + ".partial")
 
 
-def prepare_partial(output: Path, writer: Writer, resume: bool) -> tuple[set[str], int]:
+class ResumeMismatchError(ValueError):
+    """``resume=true`` over an output made by another model or engine."""
+
+
+def done_versions(output: Path, writer: Writer) -> set[str]:
+    """The model versions of the documents already in ``output`` and its ``.partial`` (for resume)."""
+    partial = partial_path(output)
+    versions: set[str] = set()
+    sources = ([writer.read_output(output)] if output.exists() else []) + (
+        [read_complete_lines(partial)] if partial.exists() else []
+    )
+    for source in sources:
+        versions.update(v for line in source if (v := writer.line_version(line)))
+    return versions
+
+
+def check_resume(output: Path, writer: Writer, model_version: str) -> None:
+    """Refuse to resume an output made by another model version (another checkpoint or engine)."""
+    other = sorted(done_versions(output, writer) - {model_version})
+    if other:
+        raise ResumeMismatchError(
+            f"resume=true, but {output} holds predictions of {', '.join(other)} and this run is {model_version}: "
+            "resume with the same checkpoint and engine, or write to another output (resume=false replaces it)"
+        )
+
+
+def prepare_partial(
+    output: Path, writer: Writer, resume: bool, model_version: str | None = None
+) -> tuple[set[str], int]:
     """Start ``<output>.partial``: empty, or (resume) with every document already done, once.
 
     Returns the ids already done and how many there are. The merged file is written beside
-    it and renamed, so a crash here loses nothing either.
+    it and renamed, so a crash here loses nothing either. With ``model_version``, resuming
+    an output of another version raises :class:`ResumeMismatchError` before anything is written.
     """
     partial = partial_path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
     done: set[str] = set()
+    if resume and model_version is not None:
+        check_resume(output, writer, model_version)
+    output.parent.mkdir(parents=True, exist_ok=True)
     if not resume:
         if output.exists():
             log.info("%s exists and will be replaced when this run completes (resume=true keeps it)", output)

@@ -12,6 +12,7 @@ from govreport_ner.text.reader import (
     Document,
     JsonlLineError,
     ReportReadError,
+    check_jsonl,
     is_jsonl,
     iter_jsonl_lines,
     list_report_files,
@@ -65,8 +66,14 @@ def iter_jsonl(path: Path) -> Iterator[Document | Failure]:
 
     Records are read by :func:`govreport_ner.text.reader.read_jsonl_line`, as
     :func:`~govreport_ner.text.reader.iter_jsonl_documents` reads them, but every line on
-    its own, so one bad line does not stop the rest of the file.
+    its own, so one bad line does not stop the rest of the file. A file that is not JSON Lines
+    at all (a JSON array) is one Failure.
     """
+    try:
+        check_jsonl(path)
+    except ReportReadError as err:
+        yield Failure(path.stem, str(path), err.reason)
+        return
     for line_no, raw in iter_jsonl_lines(path):
         try:
             yield read_jsonl_line(raw, path, line_no)

@@ -1,4 +1,5 @@
-"""Reading report files: UTF-8 (with or without BOM) or GB18030/GBK, text kept exactly as decoded."""
+"""Reading report files: UTF-8 (with or without BOM), GB18030/GBK, UTF-16 and Big5, text kept exactly
+as decoded; a file whose encoding cannot be told is an error, never mojibake."""
 
 from __future__ import annotations
 
@@ -33,9 +34,13 @@ class Document:
 def decode_report(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
     """Decode report bytes, returning ``(text, encoding)``.
 
-    UTF-8 is tried first (a BOM is dropped, as it is no part of the text), then GB18030,
-    which is a superset of GBK and GB2312. Nothing else about the text is changed:
-    CRLF line breaks stay, so offsets index the file's characters.
+    In order: a byte-order mark decides (UTF-8, UTF-16 LE/BE; the BOM is dropped, as it is no
+    part of the text); NUL bytes without a BOM mean UTF-16 without one (decoded when one byte
+    order gives plausible text) or a file that is not text (an error); then UTF-8; then
+    GB18030 (a superset of GBK and GB2312) when its characters are plausible for a simplified
+    Chinese report, else Big5 when that is. Anything else raises :class:`ReportReadError` with
+    the reason. Nothing about the text is changed: CRLF line breaks stay, so offsets index the
+    file's characters.
     """
     text, encoding = _decode(data, path)
     if not text.strip():
@@ -43,21 +48,118 @@ def decode_report(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
     return text, encoding
 
 
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE, whose BOM it starts with
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+MIN_CHARS_TO_JUDGE = 8  # non-ASCII characters below which the character statistics are not used
+MAX_ODD_SHARE = 0.2  # share of unusual characters above which a decoding is implausible (real reports: < 0.01)
+
+
+def _common_simplified(char: str) -> bool:
+    """A character of simplified Chinese running text: GB2312 punctuation, digits, full-width forms or hanzi."""
+    try:
+        code = char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return code[0] in (0xA1, 0xA2, 0xA3) or 0xB0 <= code[0] <= 0xF7
+
+
+def _common_traditional(char: str) -> bool:
+    """A character of traditional Chinese running text: Big5 punctuation or a frequent (level 1) hanzi."""
+    try:
+        code = char.encode("big5")
+    except UnicodeEncodeError:
+        return False
+    return 0xA1 <= code[0] <= 0xC6
+
+
+def odd_share(text: str, common=_common_simplified) -> float | None:
+    """The share of non-ASCII characters that are not ``common``; None when too few to judge."""
+    wide = [c for c in text if ord(c) >= 0x80]
+    if len(wide) < MIN_CHARS_TO_JUDGE:
+        return None
+    return sum(not common(c) for c in wide) / len(wide)
+
+
+def _plausible(text: str, common=_common_simplified) -> bool:
+    share = odd_share(text, common)
+    return share is None or share <= MAX_ODD_SHARE
+
+
+def _controls(text: str) -> int:
+    """Control characters other than tab and line breaks (NUL included)."""
+    return sum(1 for c in text if ord(c) < 0x20 and c not in "\t\r\n")
+
+
 def _decode(data: bytes, path: Path | str) -> tuple[str, str]:
     """The decoding behind :func:`decode_report` (no emptiness check)."""
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError as err:
-            raise ReportReadError(path, f"UTF-8 BOM but invalid UTF-8 at byte {err.start + 3}") from err
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            codec = "utf-8" if encoding == "utf-8-sig" else encoding
+            try:
+                return data[len(bom) :].decode(codec), encoding
+            except UnicodeDecodeError as err:
+                raise ReportReadError(
+                    path, f"{encoding} BOM (byte-order mark), but undecodable as {codec} at byte {err.start + len(bom)}"
+                ) from err
+    if b"\x00" in data:
+        return _decode_without_bom(data, path)
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError as err:
-        raise ReportReadError(path, f"undecodable bytes at offset {err.start}: neither UTF-8 nor GB18030/GBK") from err
+        text, why = None, f"undecodable bytes at offset {err.start}: neither UTF-8 nor GB18030/GBK"
+    else:
+        if _plausible(text):
+            return text, "gb18030"
+        why = (
+            f"not UTF-8, and as GB18030 {odd_share(text):.0%} of its non-ASCII characters are symbols or rare "
+            "characters (mojibake)"
+        )
+    for codec in ("big5", "cp950"):
+        try:
+            big5 = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _plausible(big5, _common_traditional) and not _controls(big5):
+            return big5, "big5" if codec == "big5" else codec
+        break
+    if found := _utf16_without_bom(data):
+        return found
+    raise ReportReadError(path, f"{why}; nor plausible as Big5 or UTF-16 (save it as UTF-8)")
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 text without a byte-order mark: the byte order that gives plausible text, if one does."""
+    if len(data) % 2:
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if not _controls(text) and odd_share(text) is not None and _plausible(text):
+            return text, codec
+    return None
+
+
+def _decode_without_bom(data: bytes, path: Path | str) -> tuple[str, str]:
+    """Bytes with NULs and no byte-order mark: UTF-16 of one plausible byte order, or an error."""
+    if found := _utf16_without_bom(data):
+        return found
+    nul = data.index(b"\x00")
+    raise ReportReadError(
+        path,
+        f"NUL byte at offset {nul} and no byte-order mark: not a text report "
+        "(binary, or UTF-16/UTF-32 that could not be recognised; save it as UTF-8)",
+    )
 
 
 def read_report(path: Path | str, doc_id: str | None = None) -> Document:
@@ -122,6 +224,7 @@ def iter_jsonl_lines(path: Path | str) -> Iterator[tuple[int, bytes]]:
 def iter_jsonl_documents(path: Path | str) -> Iterator[Document]:
     """Documents from a JSONL file of ``{"id": ..., "text": ...}`` objects; a bad line raises."""
     path = Path(path)
+    check_jsonl(path)
     for line_no, raw in iter_jsonl_lines(path):
         doc = read_jsonl_line(raw, path, line_no)
         if not doc.text.strip():
@@ -129,9 +232,31 @@ def iter_jsonl_documents(path: Path | str) -> Iterator[Document]:
         yield doc
 
 
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
 def is_jsonl(path: Path | str) -> bool:
-    """True for a ``.jsonl`` input file."""
-    return Path(path).suffix.lower() == ".jsonl"
+    """True for a JSON Lines input file: ``.jsonl``, ``.ndjson`` or ``.json`` (see :func:`check_jsonl`)."""
+    return Path(path).suffix.lower() in JSONL_SUFFIXES
+
+
+def check_jsonl(path: Path | str) -> None:
+    """Raise :class:`ReportReadError` when a ``.json``/``.jsonl``/``.ndjson`` file is plainly not JSON Lines.
+
+    A JSON array (a Label Studio export, a list of reports) is one value over many lines,
+    not one ``{"id", "text"}`` object per line: refused with a message rather than read
+    as a line of errors.
+    """
+    with Path(path).open("rb") as handle:
+        head = handle.read(4096).lstrip(codecs.BOM_UTF8).lstrip()
+    if head.startswith(b"["):
+        raise ReportReadError(
+            path,
+            'a JSON array, not JSON Lines: predict reads one {"id": ..., "text": ...} object per line '
+            "(write one object per line, or pass the reports as .txt files)",
+        )
+    if head and not head.startswith(b"{"):
+        raise ReportReadError(path, 'not JSON Lines: the first line is not a JSON object {"id": ..., "text": ...}')
 
 
 def iter_inputs(path: Path | str) -> Iterator[Document | ReportReadError]:

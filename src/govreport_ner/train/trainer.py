@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -16,9 +17,11 @@ from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
 from govreport_ner.evaluate.metrics import entity_scores, seqeval_scores
 from govreport_ner.labels import BIO_TAGS, TAG2ID
 from govreport_ner.model.alignment import CharAligner
+from govreport_ner.model.crf import BioCRF, CrfScores
 from govreport_ner.model.modeling import build_model, save_checkpoint
 from govreport_ner.model.tagger import Tagger
 from govreport_ner.spans import spans_to_bio
+from govreport_ner.train.model_card import write_model_card
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,20 @@ def weighted_loss(class_weight_o: float):
     return compute_loss
 
 
+def crf_loss(crf: BioCRF):
+    """The CRF's negative log-likelihood of the gold tags as the training loss."""
+
+    def compute_loss(outputs, labels, num_items_in_batch=None):
+        return crf.loss(outputs.logits, labels)
+
+    return compute_loss
+
+
+def crf_scores(model) -> CrfScores | None:
+    """The learned CRF scores of a model trained with a CRF layer (None for softmax)."""
+    return model.crf.scores() if hasattr(model, "crf") else None
+
+
 def _trainer_class():
     """A Trainer whose evaluation scores characters (seqeval), so every tokenizer is scored alike."""
     from transformers import Trainer
@@ -90,7 +107,7 @@ def _trainer_class():
         def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
             if self.eval_clauses is None or len(self.eval_clauses) == 0:
                 return {}
-            tagger = Tagger(self.model, self.processing_class, self.aligner)
+            tagger = Tagger(self.model, self.processing_class, self.aligner, crf=crf_scores(self.model))
             metrics, _ = evaluate_tagger(tagger, self.eval_clauses, self.args.per_device_eval_batch_size)
             self.model.train()
             metrics = {f"{metric_key_prefix}_{k}": v for k, v in metrics.items()}
@@ -130,12 +147,22 @@ def training_arguments(cfg: DictConfig, output_dir: Path, has_eval: bool):
         save_strategy=t.save_strategy,
         save_total_limit=t.save_total_limit,
         logging_steps=t.logging_steps,
-        report_to="none",
+        report_to="none",  # TensorBoard, when asked, through tensorboard_callbacks (its own log folder)
         use_cpu=not torch.cuda.is_available(),
         dataloader_num_workers=0,
         disable_tqdm=False,
         train_sampling_strategy="group_by_length" if t.group_by_length else "random",
     )
+
+
+def tensorboard_callbacks(cfg: DictConfig, output_dir: Path) -> list:
+    """A TensorBoard logger writing to ``output_dir/tensorboard`` (``tensorboard --logdir runs``), if asked."""
+    if not cfg.trainer.tensorboard:
+        return []
+    from torch.utils.tensorboard import SummaryWriter
+    from transformers.integrations import TensorBoardCallback
+
+    return [TensorBoardCallback(SummaryWriter(log_dir=str(output_dir / "tensorboard")))]
 
 
 def train(cfg: DictConfig) -> dict:
@@ -153,6 +180,8 @@ def train(cfg: DictConfig) -> dict:
     splits = split_by_region(dataset, resolve_holdout(cfg.data))
     train_clauses, test_clauses = splits["train"], splits.get("test")
     tokenizer, model = build_model(cfg.model, train_clauses["text"], seed=cfg.trainer.seed)
+    if cfg.model.crf:
+        model.crf = BioCRF()  # a submodule: trained, checkpointed and resumed with the encoder
     aligner = CharAligner(tokenizer, cfg.model.one_token_per_char, cfg.model.max_length, cfg.model.stride)
     train_windows = encode_windows(train_clauses, aligner)
     log.info(
@@ -169,7 +198,8 @@ def train(cfg: DictConfig) -> dict:
         eval_dataset=encode_windows(test_clauses, aligner) if test_clauses is not None else None,
         data_collator=DataCollatorForTokenClassification(tokenizer),
         processing_class=tokenizer,
-        compute_loss_func=weighted_loss(cfg.trainer.class_weight_o),
+        callbacks=tensorboard_callbacks(cfg, output_dir),
+        compute_loss_func=crf_loss(model.crf) if cfg.model.crf else weighted_loss(cfg.trainer.class_weight_o),
     )
     trainer.eval_clauses, trainer.aligner = test_clauses, aligner
     resume = last_checkpoint(output_dir) if cfg.trainer.resume else None
@@ -185,7 +215,12 @@ def train(cfg: DictConfig) -> dict:
         "stride": cfg.model.stride,
         "model_version": f"{cfg.name}-{output_dir.name}",
     }
-    save_checkpoint(trainer.model, tokenizer, output_dir / "model", alignment)
+    crf = crf_scores(trainer.model)
+    if crf is not None:
+        del trainer.model.crf  # the encoder is saved in the Hugging Face layout, the CRF beside it
+    model_dir = save_checkpoint(trainer.model, tokenizer, output_dir / "model", alignment)
+    if crf is not None:
+        crf.save(model_dir)
     metrics = {
         "train_loss": result.training_loss,
         "train_seconds": seconds,
@@ -200,7 +235,7 @@ def train(cfg: DictConfig) -> dict:
         **boundary_loss_rate(train_clauses, aligner),
     }
     if test_clauses is not None:
-        tagger = Tagger(trainer.model.eval(), tokenizer, aligner)
+        tagger = Tagger(trainer.model.eval(), tokenizer, aligner, crf=crf)
         test_metrics, _ = evaluate_tagger(tagger, test_clauses, cfg.trainer.eval_batch_size)
         metrics.update({f"test_{k}": v for k, v in test_metrics.items()})
         metrics["test_clauses"] = len(test_clauses)
@@ -208,5 +243,9 @@ def train(cfg: DictConfig) -> dict:
     with (output_dir / "train_log.jsonl").open("w", encoding="utf-8") as handle:
         for row in trainer.state.log_history:
             handle.write(json.dumps(row) + "\n")
+    card = write_model_card(cfg, model_dir, train_clauses, metrics)
+    if not cfg.trainer.keep_checkpoints:  # the model is in model/; the rest is hundreds of MB
+        shutil.rmtree(output_dir / "checkpoints", ignore_errors=True)
     log.info("metrics: %s", json.dumps(metrics, ensure_ascii=False))
+    log.info("model card: %s", card)
     return metrics

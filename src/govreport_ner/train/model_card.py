@@ -1,0 +1,129 @@
+"""The checkpoint's model card (``model/README.md``) in the Hugging Face model-card format."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from datasets import Dataset
+from omegaconf import DictConfig, OmegaConf
+
+from govreport_ner.labels import CHINESE_NAMES, LABELS
+
+
+def _front_matter(cfg: DictConfig) -> str:
+    """YAML metadata read by the Hugging Face hub."""
+    base = str(cfg.model.name_or_path or "a small BERT built from the training data (tiny)")
+    meta = {
+        "language": ["zh"],
+        "license": "mit",
+        "library_name": "transformers",
+        "pipeline_tag": "token-classification",
+        "tags": ["ner", "token-classification", "government-work-reports", "govreport-ner"],
+        "base_model": base,
+        "metrics": ["f1", "precision", "recall"],
+    }
+    return "---\n" + OmegaConf.to_yaml(OmegaConf.create(meta)) + "---\n"
+
+
+def _training_data(cfg: DictConfig, train_clauses: Dataset) -> list[str]:
+    counts = Counter(s["label"] for spans in train_clauses["spans"] for s in spans)
+    regions, provinces = set(train_clauses["region"]), set(train_clauses["province"])
+    rows = [f"| {label} ({CHINESE_NAMES[label]}) | {counts[label]} |" for label in LABELS]
+    holdout = OmegaConf.to_container(cfg.data.holdout) if OmegaConf.is_list(cfg.data.holdout) else cfg.data.holdout
+    return [
+        "## Training data",
+        "",
+        f"{len(train_clauses)} gold clauses ({sum(len(t) for t in train_clauses['text']):,} characters) from "
+        f"{len(regions)} regions in {len(provinces)} provinces; held out: {holdout or 'nothing'}. "
+        + (
+            "Gold: five seed report excerpts and standoff annotations over excerpts of the cities-2024 corpus "
+            "(two independent passes on a third, review elsewhere, adjudication; see the project's "
+            "annotations/README.md). "
+            if cfg.data.corpus_gold
+            else "Gold: the five seed report excerpts (annotations/gold). "
+        )
+        + "Annotators were AI-agent sessions working from the guidelines.",
+        "",
+        "| label | training entities |",
+        "|---|---|",
+        *rows,
+    ]
+
+
+def _cross_region(path: str | None) -> list[str]:
+    """The province-grouped fold summary written by ``scripts/aggregate.py`` (loro.json), as a table."""
+    lines = ["## Evaluation across regions", ""]
+    if not path or not Path(path).is_file():
+        return [*lines, "No cross-region evaluation was given to this run (`model_card.cross_region=<loro.json>`)."]
+    summary = json.loads(Path(path).read_text(encoding="utf-8"))
+    systems = list(summary["summary"])
+    folds = len(next(iter(summary["folds"].values())))
+    keys = ["micro_f1", *(f"f1_{label}" for label in LABELS)]
+    lines += [
+        f"Strict entity F1 on regions never seen in training, {folds} province-grouped folds, mean ± std "
+        f"(from `{path}`):",
+        "",
+        "| system | " + " | ".join(keys) + " |",
+        "|---|" + "---|" * len(keys),
+    ]
+    for system in systems:
+        cells = [summary["summary"][system].get(k) for k in keys]
+        lines.append(
+            f"| {system} | " + " | ".join(f"{c['mean']:.3f} ± {c['std']:.3f}" if c else "-" for c in cells) + " |"
+        )
+    return lines
+
+
+def model_card(cfg: DictConfig, train_clauses: Dataset, metrics: dict) -> str:
+    """The card's Markdown: description, data, cross-region scores, use, limits, training settings."""
+    t = cfg.trainer
+    lines = [
+        _front_matter(cfg),
+        f"# govreport-ner: {cfg.name}",
+        "",
+        "A character-exact token classifier for Chinese government work reports (政府工作报告): "
+        + ", ".join(f"{label} ({CHINESE_NAMES[label]})" for label in LABELS)
+        + f". Output layer: {'CRF (Viterbi decoding with BIO constraints, crf.json)' if cfg.model.crf else 'softmax'}.",
+        "",
+        *_training_data(cfg, train_clauses),
+        "",
+        *_cross_region(cfg.model_card.cross_region),
+        "",
+        "## Intended use",
+        "",
+        "Finding quantified targets (amount, unit, deadline) and named projects and programs in Chinese "
+        "local government work reports, for research that codes targets across regions and years; use "
+        "`scripts/predict.py checkpoint=<this run>` (entities with exact offsets and target records).",
+        "",
+        "## Known limits",
+        "",
+        "- Trained on reports of 2022-2024 from prefecture-level cities and a few counties; other genres "
+        "(national reports, five-year plans) and years are untested.",
+        "- PROJECT and PROGRAM are open classes with fuzzy edges (see the guidelines' rulings); expect "
+        "boundary disagreements on long coordinated names and slogans.",
+        "- The gold was made by AI-agent annotators and adjudicated by the same kind of agent; a human "
+        "domain review of the hard cases has not been made.",
+        "",
+        "## Training procedure",
+        "",
+        f"epochs {t.epochs}, batch size {t.batch_size}, learning rate {t.learning_rate}, warmup {t.warmup_ratio}, "
+        f"weight decay {t.weight_decay}, O-tag loss weight {t.class_weight_o}, seed {t.seed}; "
+        f"max_length {cfg.model.max_length}, stride {cfg.model.stride}, one token per character: "
+        f"{cfg.model.one_token_per_char}. Training took {metrics['train_seconds']:.0f} s "
+        f"({metrics['train_steps']} steps, {metrics['torch_threads']} threads).",
+    ]
+    if "test_micro_f1" in metrics:
+        lines += [
+            "",
+            f"Held-out micro-F1 of this run: {metrics['test_micro_f1']:.3f} on {metrics['test_clauses']} clauses.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_model_card(cfg: DictConfig, model_dir: Path, train_clauses: Dataset, metrics: dict) -> Path:
+    """Write ``model_dir/README.md``."""
+    path = Path(model_dir) / "README.md"
+    path.write_text(model_card(cfg, train_clauses, metrics), encoding="utf-8")
+    return path
