@@ -6,8 +6,9 @@ python benchmarks/bench_predict.py --checkpoint ../shared/models/multilingual-e5
 Measured on the same documents and the same checkpoint (see benchmarks/README.md):
 
 (a) our pipeline (``govreport_ner.predict.batch.run_batch``: segmentation, clauses sorted by
-    length and batched across documents, targets, JSONL writing) per engine: torch fp32,
-    ONNX Runtime fp32, ONNX Runtime dynamic int8;
+    length and batched across documents, targets, JSONL writing) per engine: the default
+    (``engine=auto``: ONNX Runtime fp32 when installed, else torch), torch fp32, ONNX Runtime
+    fp32, ONNX Runtime dynamic int8;
 (b) ``transformers.pipeline("token-classification", aggregation_strategy="simple")`` fed
     the same clauses (whole reports would be truncated at 512 tokens), at each
     ``--pipeline-batch-sizes`` (the best is the baseline);
@@ -204,7 +205,7 @@ class ForwardTimer:
 def run_ours(engine: str, args, docs: list[Document], workdir: Path) -> dict:
     """Our pipeline over the documents (model load excluded, a short warm-up first)."""
     quantize = engine == "onnx-int8"
-    kind = "onnx" if engine.startswith("onnx") else "torch"
+    kind = "auto" if engine == "default" else "onnx" if engine.startswith("onnx") else "torch"
     reset_peak_rss()
     started = time.perf_counter()
     predictor = load_predictor(
@@ -225,7 +226,7 @@ def run_ours(engine: str, args, docs: list[Document], workdir: Path) -> dict:
     summary = run_batch(predictor, jsonl, out, buffer_chars=args.buffer_chars, progress=False)
     chars = summary.characters
     return {
-        "engine": engine,
+        "engine": engine if engine != "default" else f"default ({predictor.engine})",
         "model_version": predictor.model_version,
         "load_seconds": round(load_seconds, 2),
         "seconds": round(summary.seconds, 3),
@@ -298,7 +299,11 @@ def parse_args(argv=None):
     parser.add_argument("--limit-docs", type=int, default=None, help="only the first N documents")
     parser.add_argument("--fraction", type=float, default=None, help="only the first fraction of the documents")
     parser.add_argument("--out", default=None, help="write the results here as JSON")
-    parser.add_argument("--engines", default="torch,onnx,onnx-int8", help="comma-separated: torch, onnx, onnx-int8")
+    parser.add_argument(
+        "--engines",
+        default="default,torch,onnx-int8",
+        help="comma-separated: default (what predict.py runs: engine=auto), torch, onnx, onnx-int8",
+    )
     parser.add_argument("--pipeline-batch-sizes", default="1,32", help="HF pipeline batch sizes ('' to skip it)")
     parser.add_argument("--num-threads", type=int, default=None, help="default: all cores")
     parser.add_argument("--batch-size", type=int, default=64)
@@ -342,7 +347,9 @@ def main(argv=None) -> dict:
             ours.append(row)
             print(f"  {row['chars_per_second']:,.0f} chars/s", flush=True)
 
-        torch_predictor = predictors.get("torch") or load_predictor(args.checkpoint, num_threads=args.num_threads)
+        torch_predictor = predictors.get("torch") or load_predictor(
+            args.checkpoint, engine="torch", num_threads=args.num_threads
+        )
         tagger = torch_predictor.tagger
         stats = token_statistics(tagger, docs, args.max_chars)
         clauses = [c.text for d in docs for c in segment(d.text, args.max_chars)]

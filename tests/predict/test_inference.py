@@ -62,7 +62,7 @@ def subword_checkpoint(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def predictor(char_checkpoint):
-    return load_predictor(char_checkpoint, num_threads=1)
+    return load_predictor(char_checkpoint, engine="torch", num_threads=1)
 
 
 @pytest.fixture()
@@ -88,6 +88,15 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 def _entity_keys(record: dict) -> list[tuple]:
     return [(e["start"], e["end"], e["label"], e["text"]) for e in record["entities"]]
+
+
+def _without_scores(value):
+    """A record part with every ``score`` left out (float noise between engines, below the 4 decimals written)."""
+    if isinstance(value, dict):
+        return {k: _without_scores(v) for k, v in value.items() if k != "score"}
+    if isinstance(value, list):
+        return [_without_scores(v) for v in value]
+    return value
 
 
 def _check_offsets(records: list[dict], texts: dict[str, str]) -> int:
@@ -391,7 +400,7 @@ def test_onnx_engine_matches_torch(char_checkpoint, reports, tmp_path):
     pytest.importorskip("onnxruntime")
     onnx_dir = tmp_path / "onnx"
     torch_out, onnx_out, int8_out = tmp_path / "t.jsonl", tmp_path / "o.jsonl", tmp_path / "q.jsonl"
-    run_batch(load_predictor(char_checkpoint, num_threads=1), reports, torch_out, progress=False)
+    run_batch(load_predictor(char_checkpoint, engine="torch", num_threads=1), reports, torch_out, progress=False)
     onnx_predictor = load_predictor(char_checkpoint, engine="onnx", onnx_dir=onnx_dir, num_threads=1)
     assert onnx_predictor.model_version == "tiny-test+onnx"
     run_batch(onnx_predictor, reports, onnx_out, progress=False)
@@ -407,9 +416,36 @@ def test_onnx_engine_matches_torch(char_checkpoint, reports, tmp_path):
     assert cached.predict_documents([CRLF_TEXT]) == int8.predict_documents([CRLF_TEXT])
 
 
+def test_default_engine_is_the_fastest_exact_one(char_checkpoint, reports, tmp_path, monkeypatch):
+    """engine=auto: ONNX fp32 when onnxruntime is installed, with torch's predictions (never int8); else torch."""
+    from govreport_ner.predict import predictors
+
+    torch_out, auto_out = tmp_path / "t.jsonl", tmp_path / "a.jsonl"
+    torch_summary = run_batch(
+        load_predictor(char_checkpoint, engine="torch", num_threads=1), reports, torch_out, progress=False
+    )
+    auto = load_predictor(char_checkpoint, onnx_dir=tmp_path / "onnx", num_threads=1)
+    summary = run_batch(auto, reports, auto_out, progress=False)
+    assert torch_summary.engine == "torch" and "engine: torch" in torch_summary.format_text()
+    if predictors.onnx_available():
+        assert (
+            auto.engine == "onnx fp32"
+            and summary.engine == "onnx fp32"
+            and "engine: onnx fp32" in summary.format_text()
+        )
+    else:
+        assert auto.engine == "torch"
+    got, expected = _read_jsonl(auto_out), _read_jsonl(torch_out)
+    assert [r["id"] for r in got] == [r["id"] for r in expected]
+    assert [_entity_keys(r) for r in got] == [_entity_keys(r) for r in expected]
+    assert [_without_scores(r["targets"]) for r in got] == [_without_scores(r["targets"]) for r in expected]
+    monkeypatch.setattr(predictors, "onnx_available", lambda: False)
+    assert predictors.resolve_engine("auto") == "torch" and predictors.resolve_engine("auto", quantize=True) == "onnx"
+
+
 def test_quantize_needs_onnx(char_checkpoint):
     with pytest.raises(ValueError, match="engine=onnx"):
-        load_predictor(char_checkpoint, quantize=True)
+        load_predictor(char_checkpoint, engine="torch", quantize=True)
 
 
 def test_a_document_that_breaks_the_writer_is_reported_not_fatal(tmp_path):

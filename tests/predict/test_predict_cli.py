@@ -65,6 +65,10 @@ def test_cli_model_labelstudio_with_summary_file(repo_root, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (task,) = json.loads(out.read_text(encoding="utf-8"))
     assert task["data"]["doc_id"] == "d1" and task["data"]["text"] == REPORT
-    assert task["predictions"][0]["model_version"] == "ckpt"
+    from govreport_ner.predict.predictors import onnx_available
+
+    onnx = onnx_available()  # the default engine: ONNX fp32 when installed, else torch
+    assert task["predictions"][0]["model_version"] == ("ckpt+onnx" if onnx else "ckpt")
     stats = json.loads(summary.read_text(encoding="utf-8"))
+    assert stats["engine"] == ("onnx fp32" if onnx else "torch") and stats["runner"] == "local"
     assert stats["documents"] == 1 and stats["characters"] == len(REPORT) and stats["exit_code"] == 0

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from govreport_ner.predict.batch import check_batch, run_batch
-from govreport_ner.predict.predictors import ENGINES, load_predictor
+from govreport_ner.predict.predictors import ENGINES, load_predictor, predictor_options
 from govreport_ner.predict.writers import make_writer
 from govreport_ner.text.inputs import parse_shard
 
@@ -22,6 +22,11 @@ def predict_command(cfg) -> int:
     if not isinstance(inputs, (str, Path)):
         inputs = [str(p) for p in inputs]
     check_batch(inputs, cfg.output)  # missing inputs, output = input, not JSON Lines: before the model loads
+    if cfg.get("runner", "local") == "ray":  # configs/runner/ray.yaml: the same batch on Ray Data
+        from govreport_ner.predict.ray_runner import run_ray
+
+        options = (cfg.format, cfg.resume, cfg.shard, cfg.per, cfg.progress)
+        return _report(cfg, run_ray(predictor_options(cfg), inputs, cfg.output, *options, **cfg.ray))
     started = time.perf_counter()
     predictor = load_predictor(cfg)
     load_seconds = time.perf_counter() - started
@@ -38,6 +43,11 @@ def predict_command(cfg) -> int:
         progress=cfg.progress,
     )
     summary.load_seconds = load_seconds
+    return _report(cfg, summary)
+
+
+def _report(cfg, summary) -> int:
+    """Print the summary (and write it to ``summary_file``); the exit code."""
     print(summary.format_text(), flush=True)
     if cfg.summary_file:
         path = Path(cfg.summary_file)

@@ -127,6 +127,8 @@ class Summary:
     output: str = ""
     format: str = "jsonl"
     model_version: str = ""
+    engine: str = ""
+    runner: str = "local"
     shard: str | None = None
     documents: int = 0
     resumed: int = 0
@@ -153,6 +155,8 @@ class Summary:
             "output": self.output,
             "format": self.format,
             "model_version": self.model_version,
+            "engine": self.engine,
+            "runner": self.runner,
             "shard": self.shard,
             "documents": self.documents,
             "resumed": self.resumed,
@@ -172,6 +176,7 @@ class Summary:
     def format_text(self) -> str:
         lines = [
             f"predicted {self.documents} documents ({self.characters:,} characters) with {self.model_version}"
+            + f" (engine: {self.engine or '?'}; runner: {self.runner})"
             + (f", shard {self.shard}" if self.shard else "")
             + (f"; {self.resumed} already done (resume)" if self.resumed else ""),
             f"  {self.entities:,} entities"
@@ -255,6 +260,7 @@ def run_batch(
         output=str(output),
         format=fmt,
         model_version=predictor.model_version,
+        engine=getattr(predictor, "engine", ""),
         shard=f"{shard_pair[0]}/{shard_pair[1]}" if shard_pair else None,
     )
     done, summary.resumed = prepare_partial(output, writer, resume, predictor.model_version)
@@ -320,13 +326,18 @@ def run_batch(
     finally:
         if tagger is not None and hasattr(tagger, "on_batch"):
             tagger.on_batch = None
+    finish_output(writer, partial, output, summary)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def finish_output(writer, partial: Path, output: Path, summary: Summary) -> None:
+    """The output written from the partial file, atomically; none when nothing was predicted."""
     if summary.documents or summary.resumed:
         writer.finish(partial, output)
     else:  # an empty output would read as "no entities": write none
         partial.unlink(missing_ok=True)
         summary.written = False
-    summary.seconds = time.perf_counter() - started
-    return summary
 
 
 # =========================================================================== entry point

@@ -59,6 +59,7 @@ class RulePredictor(ClausePredictor):
     """The rule pre-annotator behind the same interface as a model."""
 
     model_version = rules.MODEL_VERSION
+    engine = "rules"
 
     def __init__(self, max_chars: int | None = DEFAULT_MAX_CHARS):
         self.max_chars = max_chars

@@ -4,7 +4,7 @@ restricted to a shard and to the documents not done yet."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,15 +106,23 @@ def count_inputs(paths: Sequence[Path], shard: tuple[int, int] | None, skip: set
 
 
 def iter_documents(
-    paths: Sequence[Path], shard: tuple[int, int] | None = None, skip: set[str] | frozenset = frozenset()
-) -> Iterator[Document | Failure]:
+    paths: Sequence[Path],
+    shard: tuple[int, int] | None = None,
+    skip: set[str] | frozenset = frozenset(),
+    read: Callable[[Path], Document | Failure | Path] | None = None,
+) -> Iterator[Document | Failure | Path]:
     """Documents of the inputs in order, restricted to a shard, without the ids in ``skip``.
+
+    Report files are read by ``read`` (default :func:`read_input_file`); a runner that reads
+    them elsewhere (the Ray runner, on its workers) passes ``read=lambda path: path`` and gets
+    the paths, chosen exactly as they would have been read.
 
     Report files are assigned to shards (and skipped) by their stem *before* being read.
     Only the first occurrence of a skipped id is skipped: a later one is a duplicate and is
     yielded, so that it is reported as on the first run. A missing input or a folder
     without reports is a Failure of every shard.
     """
+    read = read or read_input_file
     skipped: set[str] = set()
 
     def wanted(doc_id: str) -> bool:
@@ -141,11 +149,15 @@ def iter_documents(
             yield Failure(path.stem, str(path), "no such file or directory")
             continue
         for file in files:
-            if not wanted(file.stem):
-                continue
-            try:
-                yield read_report(file)
-            except ReportReadError as err:
-                yield _failure_from_error(err)
-            except OSError as err:
-                yield Failure(file.stem, str(file), f"cannot read: {err.strerror or err}")
+            if wanted(file.stem):
+                yield read(file)
+
+
+def read_input_file(file: Path) -> Document | Failure:
+    """One report file as a Document, or the Failure that says why it could not be read."""
+    try:
+        return read_report(file)
+    except ReportReadError as err:
+        return _failure_from_error(err)
+    except OSError as err:
+        return Failure(file.stem, str(file), f"cannot read: {err.strerror or err}")
