@@ -31,6 +31,16 @@ def compose_train(overrides: list[str]):
         return cfg
 
 
+def seed_gold_holding_out_dongxing(output_dir) -> list[str]:
+    """Overrides: train on the committed seed gold, hold out 东兴市, write to ``output_dir``."""
+    return [
+        "data.holdout=dongxing",
+        f"data.gold={ROOT / 'annotations' / 'gold'}",
+        f"data.seed_dir={ROOT / 'seeds'}",
+        f"output_dir={output_dir}",
+    ]
+
+
 def test_experiments_are_found():
     assert {"bert_base", "e5_small", "smoke"} <= set(EXPERIMENTS)
 
@@ -45,10 +55,7 @@ def test_every_experiment_trains_one_step_with_the_tiny_model(experiment, tmp_pa
             "trainer.max_steps=1",
             "trainer.eval_strategy=no",
             "trainer.save_strategy=no",
-            "data.holdout=dongxing",
-            f"data.gold={ROOT / 'annotations' / 'gold'}",
-            f"data.seed_dir={ROOT / 'seeds'}",
-            f"output_dir={tmp_path}",
+            *seed_gold_holding_out_dongxing(tmp_path),
         ]
     )
     metrics = train(cfg)
@@ -173,10 +180,7 @@ def test_crf_layer_trains_saves_and_decodes_the_same_with_torch_and_onnx(tmp_pat
             "+experiment=smoke",
             "model.crf=true",
             "trainer.max_steps=30",
-            "data.holdout=dongxing",
-            f"data.gold={ROOT / 'annotations' / 'gold'}",
-            f"data.seed_dir={ROOT / 'seeds'}",
-            f"output_dir={tmp_path}",
+            *seed_gold_holding_out_dongxing(tmp_path),
         ]
     )
     metrics = train(cfg)
