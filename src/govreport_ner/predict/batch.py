@@ -129,6 +129,7 @@ class Summary:
     model_version: str = ""
     engine: str = ""
     runner: str = "local"
+    rule_labels: tuple[str, ...] = ()  # the labels the rules decide in a model+rules hybrid
     shard: str | None = None
     documents: int = 0
     resumed: int = 0
@@ -177,6 +178,11 @@ class Summary:
         lines = [
             f"predicted {self.documents} documents ({self.characters:,} characters) with {self.model_version}"
             + f" (engine: {self.engine or '?'}; runner: {self.runner})"
+            + (
+                f"; labels: {', '.join(self.rule_labels)} from the rules, the others from the model"
+                if self.rule_labels
+                else ""
+            )
             + (f", shard {self.shard}" if self.shard else "")
             + (f"; {self.resumed} already done (resume)" if self.resumed else ""),
             f"  {self.entities:,} entities"
@@ -261,6 +267,7 @@ def run_batch(
         format=fmt,
         model_version=predictor.model_version,
         engine=getattr(predictor, "engine", ""),
+        rule_labels=tuple(getattr(predictor, "rule_labels", ())),
         shard=f"{shard_pair[0]}/{shard_pair[1]}" if shard_pair else None,
     )
     done, summary.resumed = prepare_partial(output, writer, resume, predictor.model_version)

@@ -187,6 +187,7 @@ def run_ray(
             format=fmt,
             model_version=model_version,
             engine=engine,
+            rule_labels=tuple(options.get("rule_labels") or ()) if str(options.get("checkpoint")) != "rules" else (),
             runner=f"ray, {actors} actor{'s' if actors != 1 else ''} x {cpus_per_actor:g} CPU, Ray up in {ray_seconds:.1f} s",
             shard=f"{shard_pair[0]}/{shard_pair[1]}" if shard_pair else None,
             resumed=resumed,
