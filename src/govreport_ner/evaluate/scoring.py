@@ -14,14 +14,15 @@ from govreport_ner.spans import Span
 
 
 def systems_against_rules(predictor: Predictor, hybrid_labels: Sequence[str]) -> dict[str, Predictor]:
-    """What an evaluation compares: a model, its hybrid with the rules (``hybrid_labels``), the rules.
+    """What an evaluation compares: the model alone, its hybrid with the rules (``hybrid_labels``), the rules.
 
-    A rule predictor is compared with nothing but itself.
+    A rule predictor is compared with nothing but itself; a predictor configured as a hybrid
+    (``rule_labels``) is scored as the model alone under "model".
     """
     if isinstance(predictor, RulePredictor):
         return {"rules": predictor}
     return {
-        "model": predictor,
+        "model": predictor.with_rule_labels(()),
         "model+rules": predictor.with_rule_labels(hybrid_labels),
         "rules": RulePredictor(predictor.max_chars),
     }
