@@ -73,7 +73,25 @@ def _cross_region(path: str | None) -> list[str]:
         lines.append(
             f"| {system} | " + " | ".join(f"{c['mean']:.3f} ± {c['std']:.3f}" if c else "-" for c in cells) + " |"
         )
-    return lines
+    return [*lines, "", *_rules_do_better(summary)]
+
+
+def _rules_do_better(summary: dict) -> list[str]:
+    """A sentence naming the labels on which the rules beat the model alone across regions."""
+    model, rules = summary["summary"].get("model", {}), summary["summary"].get("rules", {})
+    worse = [
+        label
+        for label in LABELS
+        if f"f1_{label}" in model
+        and f"f1_{label}" in rules
+        and model[f"f1_{label}"]["mean"] < rules[f"f1_{label}"]["mean"]
+    ]
+    if not worse:
+        return []
+    return [
+        f"The rules do better than this model alone on {', '.join(worse)}; `scripts/predict.py` runs the "
+        "model+rules hybrid by default (`rule_labels`), in which the rules decide those labels."
+    ]
 
 
 def model_card(cfg: DictConfig, train_clauses: Dataset, metrics: dict) -> str:
