@@ -60,8 +60,8 @@ def test_multiplier_records_its_factor():
 def test_range_and_shared_hedge():
     t = only("地区生产总值增长6-6.5%。")
     assert (t.value, t.low, t.high) == (None, 6, 6.5)
-    both = targets("规模以上工业增加值、固定资产投资分别增长6%、7%左右。")
-    assert [(t.value, t.comparator) for t in both] == [(6, "~"), (7, "~")]
+    both = targets("规模以上工业增加值、固定资产投资分别增长6.2%、7.3%左右。")
+    assert [(t.value, t.comparator) for t in both] == [(6.2, "~"), (7.3, "~")]
     assert only("城镇调查失业率控制在5.5%左右。").comparator == "~"
 
 
@@ -133,7 +133,7 @@ def test_indicator_words_and_offsets(text, indicator):
 
 
 def test_each_list_item_gets_its_own_words():
-    found = targets("规模以上工业增加值、固定资产投资分别增长6%、7%。")
+    found = targets("规模以上工业增加值、固定资产投资分别增长6.1%、7.4%。")
     assert [t.indicator for t in found] == ["规模以上工业增加值", "固定资产投资"]
     assert [t.indicator_id for t in found] == ["industrial_value_added_growth", "fixed_asset_investment_growth"]
 
@@ -209,7 +209,7 @@ def test_no_indicator_id(text):
 
 
 def test_urban_and_rural_incomes_in_one_list():
-    found = targets("城镇和农村居民人均可支配收入分别增长5%和7%。")
+    found = targets("城镇和农村居民人均可支配收入分别增长5.2%和7.1%。")
     assert [t.indicator_id for t in found] == ["urban_income_growth", "rural_income_growth"]
 
 
@@ -224,7 +224,7 @@ REPORT = """各位代表：
 一、2023年工作回顾
 过去一年，全市地区生产总值增长6.2%，城镇新增就业5.1万人。
 二、2024年总体要求和主要目标
-今年全市经济社会发展的主要预期目标是：地区生产总值增长5.5%左右，城镇新增就业5万人以上，单位地区生产总值能耗降低2%。
+今年本市发展的主要预期目标是：地区生产总值增长5.5%左右，城镇新增就业5万人以上，单位地区生产总值能耗降低2%。
 三、2024年重点工作
 新建中小学8所，到2025年建成智慧停车位1万个。
 """
@@ -279,12 +279,12 @@ def test_a_long_line_costs_what_the_same_text_with_line_breaks_costs():
 
 
 def test_a_list_with_its_own_hedges_still_shares_its_words():
-    found = targets("城镇和农村居民人均可支配收入分别增长5.5%以上、6.5%左右。")
+    found = targets("城镇和农村居民人均可支配收入分别增长5.4%以上、6.6%左右。")
     assert [(t.indicator_id, t.comparator) for t in found] == [
         ("urban_income_growth", ">="),
         ("rural_income_growth", "~"),
     ]
-    found = targets("规上固定资产投资、工业投资分别增长13%以上和15%以上。")
+    found = targets("规上固定资产投资、工业投资分别增长12%以上和14%以上。")
     assert [t.indicator_id for t in found] == ["fixed_asset_investment_growth", None]
     assert [t.indicator for t in found] == ["规上固定资产投资", "工业投资"]
 

@@ -8,7 +8,7 @@ Every target of :func:`govreport_ner.extract.targets.targets_in_clauses` passes 
   its sub-clause (after the last ，；：), without the deadline and lead verbs in front
   (今年/完成/力争 …) and without the comparator and direction words behind (增长/控制在/达 …):
   城镇新增就业 in 城镇新增就业4.5万人以上, 新造林 in 完成新造林1万亩. In a list that shares a verb
-  (规模以上工业增加值、固定资产投资分别增长6%、7%), each item gets its own words. A quantity with
+  (规模以上工业增加值、固定资产投资分别增长6.5%、7.5%), each item gets its own words. A quantity with
   no words of its own in its sub-clause (地区生产总值1000亿元、增长6%) takes those of the
   target before it in the same sentence.
 - ``direction``: ``up`` for 增长/提高/提升/增加/上升/扩大/上涨, ``down`` for
