@@ -12,7 +12,6 @@ from pathlib import Path
 
 from govreport_ner.annotation.corpus_gold import (
     excerpt_text,
-    load_corpus_gold,
     read_standoff,
     record_to_task,
     standoff_files,
@@ -23,12 +22,21 @@ from govreport_ner.extract import rules
 from govreport_ner.labels import LABELS
 
 
-def load_pass(pass_dir: Path | str, corpus_dir: Path | str) -> dict[str, AnnotatedTask]:
-    """The standoff records of one pass, by doc id (empty when the folder does not exist)."""
+def load_pass(
+    pass_dir: Path | str, corpus_dir: Path | str, texts: dict[str, str] | None = None
+) -> dict[str, AnnotatedTask]:
+    """The standoff records of one pass, by doc id (empty when the folder does not exist).
+
+    ``texts`` (sha256 -> excerpt text) is filled and reused, so that passes over the same
+    excerpts read each corpus file once; the sha256 is what the text was checked against.
+    """
+    texts = {} if texts is None else texts
     tasks = {}
     for path in standoff_files(pass_dir) if Path(pass_dir).is_dir() else []:
         record = read_standoff(path)
-        tasks[record["doc_id"]] = record_to_task(record, excerpt_text(record, corpus_dir))
+        if record["sha256"] not in texts:
+            texts[record["sha256"]] = excerpt_text(record, corpus_dir)
+        tasks[record["doc_id"]] = record_to_task(record, texts[record["sha256"]])
     return tasks
 
 
@@ -71,15 +79,16 @@ def corpus_numbers(
     """Agreement of the two passes on the double-annotated excerpts, each pass against the adjudicated
     gold, what the review changed in the first pass, what applying the rulings changed afterwards,
     counts per label/province/kind, and the rule baseline on the final gold."""
-    gold = {t.doc_id: t for t in load_corpus_gold(gold_dir, corpus_dir)}
+    texts: dict[str, str] = {}
+    gold = load_pass(gold_dir, corpus_dir, texts)
     pass_dir = Path(gold_dir) / "passes"
-    loaded = {name: load_pass(pass_dir / name, corpus_dir) for name in (*passes, review, adjudicated)}
+    loaded = {name: load_pass(pass_dir / name, corpus_dir, texts) for name in (*passes, review, adjudicated)}
     first, second = (loaded[name] for name in passes)
     double = sorted(set(first) & set(second) & set(gold))
     reviewed = sorted(set(first) & set(loaded[review]) & set(gold) - set(double))
     before_rulings = {**loaded[review], **loaded[adjudicated]}
     swept = sorted(set(before_rulings) & set(gold))
-    kinds = {read_standoff(p)["doc_id"]: read_standoff(p)["kind"] for p in standoff_files(gold_dir)}
+    kinds = {record["doc_id"]: record["kind"] for record in map(read_standoff, standoff_files(gold_dir))}
     tasks = list(gold.values())
     return {
         "excerpts": len(gold),
