@@ -107,8 +107,8 @@ class Tagger:
 
     def _decode_crf(self, logits: np.ndarray, windows: Sequence[Window]) -> list[tuple[list[str], list[float]]]:
         """Viterbi tags of each window's own tokens (special tokens stay O), with the softmax of the chosen tag."""
-        shifted = logits - logits.max(-1, keepdims=True)
-        probs = np.exp(shifted) / np.exp(shifted).sum(-1, keepdims=True)
+        exp = np.exp(logits - logits.max(-1, keepdims=True))
+        probs = exp / exp.sum(-1, keepdims=True)
         out = []
         for row, window in enumerate(windows):
             n = len(window.input_ids)
