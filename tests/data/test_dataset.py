@@ -18,6 +18,7 @@ from govreport_ner.data.dataset import (
     example_spans,
     format_statistics,
     leave_one_region_out,
+    oversample_labels,
     split_by_region,
     statistics,
     task_clause_examples,
@@ -186,6 +187,26 @@ def test_split_by_region(annotated):
     with pytest.raises(ValueError, match="浚县") as info:
         split_by_region(dataset, ["东兴市", "浚县"])
     assert "东兴市" in str(info.value) and "阳泉市郊区" in str(info.value)  # known regions listed
+
+
+def test_oversample_labels_repeats_clauses_of_rare_labels(annotated):
+    dataset = build_dataset(annotated)
+    labels_of = [{s["label"] for s in spans} for spans in dataset["spans"]]
+    with_deadline = [i for i, labels in enumerate(labels_of) if "DEADLINE" in labels]
+    with_project = [i for i, labels in enumerate(labels_of) if "PROJECT" in labels]
+    assert with_deadline and with_project
+    assert oversample_labels(dataset, {}) is dataset
+    more = oversample_labels(dataset, {"DEADLINE": 3})
+    assert len(more) == len(dataset) + 2 * len(with_deadline)
+    assert more["id"][: len(dataset)] == dataset["id"]  # originals first, in order
+    assert sorted(more["id"][len(dataset) :]) == sorted(2 * [dataset["id"][i] for i in with_deadline])
+    both = oversample_labels(dataset, {"DEADLINE": 3, "PROJECT": 2})  # a clause takes its largest factor
+    expected = sum(3 if "DEADLINE" in labels else 2 if "PROJECT" in labels else 1 for labels in labels_of)
+    assert len(both) == expected
+    with pytest.raises(ValueError, match="DEADLIEN"):
+        oversample_labels(dataset, {"DEADLIEN": 2})
+    with pytest.raises(ValueError, match="whole numbers"):
+        oversample_labels(dataset, {"DEADLINE": 0})
 
 
 def test_leave_one_region_out(annotated):

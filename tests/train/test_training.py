@@ -73,6 +73,15 @@ def test_every_experiment_trains_one_step_with_the_tiny_model(experiment, tmp_pa
     assert all(0 <= s.start < s.end <= 9 for s in spans)
 
 
+def test_oversampling_adds_copies_of_clauses_with_the_label(tmp_path):
+    overrides = ["+experiment=smoke", "data=seeds", "model=tiny", "trainer.max_steps=1", "trainer.save_strategy=no"]
+    cfg = compose_train([*overrides, "trainer.oversample={DEADLINE: 3}", *seed_gold_holding_out_dongxing(tmp_path)])
+    metrics = train(cfg)
+    extra = metrics["train_clauses_oversampled"] - metrics["train_clauses"]
+    assert extra > 0 and extra % 2 == 0  # two copies more of each clause with a DEADLINE
+    assert "{'DEADLINE': 3}" in (tmp_path / "model" / "README.md").read_text(encoding="utf-8")
+
+
 def test_experiment_overrides_only_what_differs():
     cfg = compose_train(["+experiment=e5_small"])
     assert cfg.model.name_or_path == "intfloat/multilingual-e5-small"

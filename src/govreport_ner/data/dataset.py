@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
-from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Value, concatenate_datasets
 from datasets import Sequence as HFSequence
 
 from govreport_ner.annotation.labelstudio_format import AnnotatedTask
@@ -77,6 +77,26 @@ def split_by_region(dataset: Dataset, holdout: Sequence[str] | str | None) -> Da
             "test": dataset.filter(lambda r: r in held, input_columns="region"),
         }
     )
+
+
+def oversample_labels(dataset: Dataset, factors: Mapping[str, int]) -> Dataset:
+    """The training clauses with every clause holding a span of a rare label repeated.
+
+    ``factors`` maps a label to how many times in all such a clause appears (``{DEADLINE: 4}``:
+    three extra copies); a clause takes the largest factor of its labels. Copies follow the
+    originals, so the order stays deterministic; the Trainer shuffles them.
+    """
+    unknown = set(factors) - set(LABELS)
+    if unknown:
+        raise ValueError(f"cannot oversample unknown label(s) {sorted(unknown)}; labels: {list(LABELS)}")
+    bad = {label: n for label, n in factors.items() if int(n) != n or n < 1}
+    if bad:
+        raise ValueError(f"oversampling factors must be whole numbers >= 1, got {bad}")
+    if not factors or len(dataset) == 0:
+        return dataset
+    copies = [max((int(factors.get(s["label"], 1)) for s in spans), default=1) for spans in dataset["spans"]]
+    extra = [i for i, n in enumerate(copies) for _ in range(n - 1)]
+    return concatenate_datasets([dataset, dataset.select(extra)]) if extra else dataset
 
 
 def leave_one_region_out(dataset: Dataset) -> dict[str, DatasetDict]:

@@ -12,7 +12,7 @@ import torch
 from datasets import Dataset
 from omegaconf import DictConfig, OmegaConf
 
-from govreport_ner.data.dataset import example_spans, split_by_region
+from govreport_ner.data.dataset import example_spans, oversample_labels, split_by_region
 from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
 from govreport_ner.evaluate.metrics import entity_scores, seqeval_scores
 from govreport_ner.labels import BIO_TAGS, TAG2ID
@@ -183,7 +183,8 @@ def train(cfg: DictConfig) -> dict:
     if cfg.model.crf:
         model.crf = BioCRF()  # a submodule: trained, checkpointed and resumed with the encoder
     aligner = CharAligner(tokenizer, cfg.model.one_token_per_char, cfg.model.max_length, cfg.model.stride)
-    train_windows = encode_windows(train_clauses, aligner)
+    fit_clauses = oversample_labels(train_clauses, dict(cfg.trainer.oversample or {}))
+    train_windows = encode_windows(fit_clauses, aligner)
     log.info(
         "train: %d clauses -> %d windows; test: %d clauses",
         len(train_clauses),
@@ -227,6 +228,7 @@ def train(cfg: DictConfig) -> dict:
         "train_steps": result.global_step,
         "epochs": cfg.trainer.epochs,
         "train_clauses": len(train_clauses),
+        "train_clauses_oversampled": len(fit_clauses),
         "train_windows": len(train_windows),
         "holdout": OmegaConf.to_container(cfg.data.holdout)
         if OmegaConf.is_list(cfg.data.holdout)
