@@ -115,7 +115,7 @@ def _without_result_ids(export: list[dict]) -> list[dict]:
 
 @pytest.mark.slow
 def test_annotation_report_reproduces_the_committed_gold_and_numbers(repo_root, tmp_path):
-    from govreport_ner.annotation.report import annotation_report_command
+    from govreport_ner.commands.annotation import annotation_report_command
 
     cfg = _cfg(
         "annotation_report",
