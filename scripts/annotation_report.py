@@ -7,7 +7,7 @@ import hydra
 from omegaconf import DictConfig
 
 import govreport_ner.commands  # noqa: F401  (registers the config resolvers)
-from govreport_ner.annotation.report import annotation_report_command
+from govreport_ner.commands.annotation import annotation_report_command
 from govreport_ner.commands.errors import report_errors
 
 

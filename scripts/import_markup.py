@@ -6,7 +6,7 @@ python scripts/import_markup.py markup_dir=/tmp/pass_a output_dir=annotations/co
 import hydra
 from omegaconf import DictConfig
 
-from govreport_ner.annotation.commands import import_markup_command
+from govreport_ner.commands.annotation import import_markup_command
 from govreport_ner.commands.errors import report_errors
 
 

@@ -25,10 +25,8 @@ from govreport_ner.commands.labelstudio import hydra_argv, labelstudio_command
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="labelstudio")
 @report_errors
-def main(cfg: DictConfig) -> None:
-    code = labelstudio_command(cfg)
-    if code:
-        sys.exit(code)
+def main(cfg: DictConfig) -> int:
+    return labelstudio_command(cfg)  # the exit code
 
 
 if __name__ == "__main__":

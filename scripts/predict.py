@@ -8,8 +8,6 @@ python scripts/predict.py checkpoint=DIR inputs=DIR output=out/part0.jsonl shard
 The exit code is 1 when any input could not be read (listed in the summary), else 0.
 """
 
-import sys
-
 import hydra
 from omegaconf import DictConfig
 
@@ -19,10 +17,8 @@ from govreport_ner.commands.predict import predict_command
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="predict")
 @report_errors
-def main(cfg: DictConfig) -> None:
-    code = predict_command(cfg)
-    if code:
-        sys.exit(code)
+def main(cfg: DictConfig) -> int:
+    return predict_command(cfg)  # the exit code
 
 
 if __name__ == "__main__":

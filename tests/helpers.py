@@ -20,3 +20,15 @@ def span_of(text: str, piece: str, label: str, nth: int = 0) -> Span:
     for _ in range(nth + 1):
         start = text.index(piece, start + 1)
     return Span(start, start + len(piece), label, piece)
+
+
+def labelstudio_api():
+    """The ``api`` settings of ``configs/labelstudio.yaml`` (what the commands pass to the client)."""
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    from govreport_ner.labelstudio import ApiSettings
+
+    config = Path(__file__).resolve().parents[1] / "configs" / "labelstudio.yaml"
+    return ApiSettings(**OmegaConf.to_container(OmegaConf.load(config).api))

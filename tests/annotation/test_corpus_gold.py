@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from govreport_ner.annotation.excerpts import (
     write_excerpts_csv,
 )
 from govreport_ner.data.dataset import province_folds
-from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
+from govreport_ner.data.gold import GoldSettings, load_gold_dataset, resolve_holdout
 from govreport_ner.spans import Span
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -199,16 +200,24 @@ def test_province_folds_keep_provinces_together_and_cover_every_region():
 
 def test_data_all_loads_seeds_and_corpus_gold_with_provinces_and_folds(corpus, tmp_path):
     folder, excerpts = gold_folder(corpus, tmp_path)
-    cfg = OmegaConf.load(ROOT / "configs" / "data" / "seeds.yaml")
-    cfg.gold, cfg.seed_dir = str(ROOT / "annotations" / "gold"), str(ROOT / "seeds")
-    cfg.corpus_gold, cfg.corpus_dir, cfg.folds = str(folder), str(corpus), 3
-    dataset, _ = load_gold_dataset(cfg)
+    settings = GoldSettings(
+        gold=ROOT / "annotations" / "gold",
+        seed_dir=ROOT / "seeds",
+        max_chars=OmegaConf.load(ROOT / "configs" / "data" / "seeds.yaml").max_chars,
+        corpus_gold=folder,
+        corpus_dir=corpus,
+        folds=3,
+        holdout=None,
+    )
+    dataset, _ = load_gold_dataset(settings)
     assert set(dataset["doc_id"]) >= {e.doc_id for e in excerpts} | {"xunxian_2022"}
     assert dict(zip(dataset["region"], dataset["province"], strict=True))["浚县"] == "河南"
-    held = [resolve_holdout(OmegaConf.merge(cfg, {"holdout": f"fold-{i}"})) for i in range(3)]
+    held = [resolve_holdout(replace(settings, holdout=f"fold-{i}")) for i in range(3)]
     assert sorted(r for fold in held for r in fold) == sorted(set(dataset["region"]))
     with pytest.raises(ValueError, match="numbered 0..2"):
-        resolve_holdout(OmegaConf.merge(cfg, {"holdout": "fold-3"}))
+        resolve_holdout(replace(settings, holdout="fold-3"))
+    with pytest.raises(ValueError, match="needs data.folds=K"):
+        resolve_holdout(replace(settings, holdout="fold-0", folds=None))
 
 
 def test_corpus_numbers_agreement_review_changes_and_counts(corpus, tmp_path):

@@ -115,7 +115,7 @@ def _without_result_ids(export: list[dict]) -> list[dict]:
 
 @pytest.mark.slow
 def test_annotation_report_reproduces_the_committed_gold_and_numbers(repo_root, tmp_path):
-    from govreport_ner.annotation.report import annotation_report_command
+    from govreport_ner.commands.annotation import annotation_report_command
 
     cfg = _cfg(
         "annotation_report",
@@ -142,11 +142,12 @@ def test_annotation_report_reproduces_the_committed_gold_and_numbers(repo_root, 
 def test_evaluation_clauses_are_the_clauses_prediction_tags():
     """Evaluation scores the gold clauses; they must be cut as prediction cuts documents (no gold spans)."""
     from govreport_ner.annotation.labelstudio_format import read_export
+    from govreport_ner.commands.config import gold_settings
     from govreport_ner.data.gold import load_gold_dataset
     from govreport_ner.predict.protocol import RulePredictor
 
     cfg = _cfg("evaluate", "checkpoint=rules")
-    dataset, _ = load_gold_dataset(cfg.data)
+    dataset, _ = load_gold_dataset(gold_settings(cfg.data))
     tasks, _ = read_export(cfg.data.gold)
     predictor = RulePredictor(cfg.max_chars)
     tagged = [
@@ -155,3 +156,19 @@ def test_evaluation_clauses_are_the_clauses_prediction_tags():
         for c in predictor.tag_documents([task.text])[0][0]
     ]
     assert sorted(zip(dataset["doc_id"], dataset["start"], dataset["end"], strict=True)) == sorted(tagged)
+
+
+def test_gold_settings_adapter_and_the_trainers_call_until_its_refactor():
+    """``commands.config.gold_settings`` reads the ``data`` group; ``train/trainer.py`` still passes
+    ``cfg.data`` itself to ``load_gold_dataset``/``resolve_holdout``, which must give the same."""
+    from govreport_ner.commands.config import gold_settings
+    from govreport_ner.data.gold import GoldSettings, load_gold_dataset, resolve_holdout
+
+    cfg = _cfg("train", "data.holdout=[xunxian,dongxing]")
+    settings = gold_settings(cfg.data)
+    assert isinstance(settings, GoldSettings)
+    assert settings.holdout == ["xunxian", "dongxing"] and settings.max_chars == cfg.data.max_chars
+    assert resolve_holdout(settings) == resolve_holdout(cfg.data) == ["浚县", "东兴市"]
+    assert gold_settings(cfg.data, holdout=None).holdout is None
+    by_settings, by_cfg = load_gold_dataset(settings)[0], load_gold_dataset(cfg.data)[0]
+    assert by_settings["id"] == by_cfg["id"]

@@ -62,3 +62,11 @@ def test_a_debug_run_shows_the_traceback(script_result, tmp_path):
         "predict.py", "checkpoint=rules", "inputs=x", "output=y", cwd=tmp_path, env={"GOVREPORT_NER_DEBUG": "1"}
     )
     assert proc.returncode != 0 and "Traceback" in proc.stderr and "input not found" in proc.stderr
+
+
+def test_a_returned_int_is_the_exit_code():
+    assert report_errors(lambda: 0)() == 0
+    assert report_errors(lambda: 0.5)() == 0.5  # a sweep's objective is returned, not an exit code
+    with pytest.raises(SystemExit) as info:
+        report_errors(lambda: 1)()
+    assert info.value.code == 1

@@ -6,15 +6,19 @@ import json
 import subprocess
 import sys
 import types
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from helpers import labelstudio_api
 
 from govreport_ner import labelstudio as lsc
 from govreport_ner.annotation.labelstudio_format import document_tasks, make_task
 from govreport_ner.spans import Span
 from govreport_ner.text.reader import Document
+
+API = labelstudio_api()
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -333,12 +337,12 @@ def test_server_env_names_missing_variables(tmp_path):
 
 def test_start_server_refuses_non_loopback_hosts(tmp_path):
     with pytest.raises(lsc.LabelStudioError, match="loopback"):
-        lsc.start_server(tmp_path, host="0.0.0.0")
+        lsc.start_server(tmp_path, 8080, "0.0.0.0", 1.0, API)
 
 
 def test_connect_names_the_token_variables():
     with pytest.raises(lsc.MissingEnvironment, match="LABEL_STUDIO_API_KEY, LABEL_STUDIO_USER_TOKEN"):
-        lsc.connect("http://127.0.0.1:1", env={})
+        lsc.connect("http://127.0.0.1:1", None, API, env={})
 
 
 def test_paragraph_task_keys_are_document_offsets():
@@ -349,7 +353,7 @@ def test_paragraph_task_keys_are_document_offsets():
 
 def test_connect_fails_clearly_when_no_server_answers():
     with pytest.raises(lsc.LabelStudioError, match="no Label Studio answers at http://127.0.0.1:1"):
-        lsc.connect(f"http://127.0.0.1:{1}", "token", env={})
+        lsc.connect(f"http://127.0.0.1:{1}", "token", API, env={})
 
 
 def test_wait_for_health_reports_an_exited_server_with_its_log(tmp_path):
@@ -362,7 +366,7 @@ def test_wait_for_health_reports_an_exited_server_with_its_log(tmp_path):
         )
     process.wait(30)
     with pytest.raises(lsc.ServerStartError) as info:
-        lsc.wait_for_health(f"http://127.0.0.1:{lsc.free_port()}", 30, process, log)
+        lsc.wait_for_health(f"http://127.0.0.1:{lsc.free_port('127.0.0.1')}", 30, API, process, log)
     assert "exited with code 3" in str(info.value) and "OperationalError: boom" in info.value.log_tail
 
 
@@ -370,5 +374,6 @@ def test_wait_for_health_times_out_with_the_log_tail(tmp_path):
     log = tmp_path / "server.log"
     log.write_text("\n".join(f"line {i}" for i in range(100)))
     with pytest.raises(lsc.ServerStartError, match="not healthy after") as info:
-        lsc.wait_for_health(f"http://127.0.0.1:{lsc.free_port()}", 0.2, None, log, interval=0.05)
+        fast = replace(API, poll_interval=0.05)
+        lsc.wait_for_health(f"http://127.0.0.1:{lsc.free_port('127.0.0.1')}", 0.2, fast, None, log)
     assert info.value.log_tail.splitlines() == [f"line {i}" for i in range(40, 100)]

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import labelstudio_api
 
 from govreport_ner import labelstudio as lsc
 from govreport_ner.annotation.labelstudio_format import read_export
@@ -30,6 +31,8 @@ pytestmark = [pytest.mark.labelstudio, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 LABEL_CONFIG = ROOT / "annotations" / "label_config.xml"
+HOST = "127.0.0.1"
+API = labelstudio_api()
 START_TIMEOUT = 300.0  # first start runs the migrations: ~35 s on 2 cores, more on a busy CI runner
 
 
@@ -50,7 +53,7 @@ def server(tmp_path_factory):
     }
     env.pop(lsc.ENV_API_KEY, None)  # a developer's own token must not stand in for the test server's
     try:
-        server = lsc.start_server(data_dir, port=lsc.free_port(), env=env, timeout=START_TIMEOUT)
+        server = lsc.start_server(data_dir, lsc.free_port(HOST), HOST, START_TIMEOUT, API, env=env)
     except lsc.LabelStudioError as err:  # ServerStartError carries the tail of the server log
         shutil.rmtree(data_dir, ignore_errors=True)
         pytest.fail(f"Label Studio did not start{' (CI)' if in_ci else ''}:\n{err}", pytrace=False)
@@ -83,17 +86,18 @@ def project_tasks(client, project_id):
 
 
 def test_server_is_healthy_and_loopback_only(server):
-    assert lsc.health_ok(server.url)
+    assert lsc.health_ok(server.url, API.health_timeout)
     assert re.match(r"http://127\.0\.0\.1:\d+$", server.url)
     assert f"127.0.0.1:{server.port}" in server.log_tail(200)
     assert lsc.check_auth(server.client(), server.url) == "annotator@example.com"
     with pytest.raises(lsc.LabelStudioError, match="in use"):  # the port is taken: refused before launching
-        lsc.start_server(server.data_dir / "second", port=server.port, env=dict(os.environ, **credentials(server)))
+        second, env = server.data_dir / "second", dict(os.environ, **credentials(server))
+        lsc.start_server(second, server.port, HOST, START_TIMEOUT, API, env=env)
 
 
 def test_a_personal_access_token_works_too(server):
     token = server.client().tokens.create().token  # what Account & Settings > Personal Access Token shows
-    client = lsc.connect(server.url, token, env={})
+    client = lsc.connect(server.url, token, API, env={})
     assert not client._client_wrapper._tokens_client._use_legacy_token  # a JWT: refreshed, sent as Bearer
     assert lsc.check_auth(client, server.url) == "annotator@example.com"
 
@@ -103,7 +107,7 @@ def credentials(server):
 
 
 def test_push_rule_predictions_is_idempotent(client, metadata, documents):
-    first = lsc.push(client, SEEDS, "it-document", "document", label_config=LABEL_CONFIG, metadata=metadata)
+    first = lsc.push(client, SEEDS, API, "it-document", "document", "rules", LABEL_CONFIG, metadata=metadata)
     assert (first.project, first.imported, first.unchanged, first.model_version) == ("created", 5, 0, "rules-0.1")
     tasks = project_tasks(client, first.project_id)
     assert sorted(t.data["doc_id"] for t in tasks) == sorted(documents)
@@ -117,7 +121,7 @@ def test_push_rule_predictions_is_idempotent(client, metadata, documents):
             assert task.data["text"][value["start"] : value["end"]] == value["text"]
     assert client.projects.get(first.project_id).model_version == "rules-0.1"
 
-    again = lsc.push(client, SEEDS, "it-document", "document", label_config=LABEL_CONFIG, metadata=metadata)
+    again = lsc.push(client, SEEDS, API, "it-document", "document", "rules", LABEL_CONFIG, metadata=metadata)
     assert (again.project_id, again.project, again.imported, again.unchanged) == (first.project_id, "found", 0, 5)
     assert len(project_tasks(client, first.project_id)) == 5
 
@@ -125,11 +129,9 @@ def test_push_rule_predictions_is_idempotent(client, metadata, documents):
     def model(text: str) -> list[Span]:
         return [Span(0, 2, "PROGRAM", text[:2], 0.42)]
 
-    with_model = lsc.push(
-        client, SEEDS, "it-document", checkpoint=model, model_version="fake-model-1", metadata=metadata
-    )
+    with_model = lsc.push(client, SEEDS, API, "it-document", "document", model, LABEL_CONFIG, "fake-model-1", metadata)
     assert (with_model.imported, with_model.predictions_added) == (0, 5)
-    again = lsc.push(client, SEEDS, "it-document", checkpoint=model, model_version="fake-model-1", metadata=metadata)
+    again = lsc.push(client, SEEDS, API, "it-document", "document", model, LABEL_CONFIG, "fake-model-1", metadata)
     assert (again.imported, again.predictions_added, again.unchanged) == (0, 0, 5)
     tasks = project_tasks(client, first.project_id)
     assert len(tasks) == 5
@@ -141,7 +143,7 @@ def test_push_rule_predictions_is_idempotent(client, metadata, documents):
 
     # per-paragraph tasks would overlap the per-document ones: refused, nothing imported
     with pytest.raises(lsc.PushConflict, match="overlaps"):
-        lsc.push(client, SEEDS, "it-document", "paragraph", metadata=metadata)
+        lsc.push(client, SEEDS, API, "it-document", "paragraph", "rules", LABEL_CONFIG, metadata=metadata)
     assert len(project_tasks(client, first.project_id)) == 5
 
 
@@ -155,7 +157,7 @@ def uncovered_pair(text: str, spans: list[dict]) -> tuple[int, int]:
 
 
 def test_annotate_pull_roundtrip(client, metadata, documents, tmp_path):
-    pushed = lsc.push(client, SEEDS, "it-paragraph", "paragraph", label_config=LABEL_CONFIG, metadata=metadata)
+    pushed = lsc.push(client, SEEDS, API, "it-paragraph", "paragraph", "rules", LABEL_CONFIG, metadata=metadata)
     assert pushed.imported > 5
     tasks = project_tasks(client, pushed.project_id)
     assert len(tasks) == pushed.imported
@@ -183,7 +185,7 @@ def test_annotate_pull_roundtrip(client, metadata, documents, tmp_path):
     )
 
     pulls = tmp_path / "pulls"
-    result = lsc.pull(client, "it-paragraph", pulls)
+    result = lsc.pull(client, "it-paragraph", pulls, API)
     assert result.path.parent == pulls and lsc.PULL_RE.match(result.path.name)
     assert result.tasks == 1 and result.entities == 3
     assert len(result.report.skipped) == len(tasks) - 1  # unannotated tasks are reported, not gold
@@ -216,7 +218,7 @@ def test_annotate_pull_roundtrip(client, metadata, documents, tmp_path):
     client.annotations.update(id=annotation.id, result=relabelled)
     other = next(t for t in tasks if t.id != task.id)
     client.annotations.create(id=other.id, result=[], lead_time=3.0)  # annotated: nothing to mark
-    second = lsc.pull(client, "it-paragraph", pulls)
+    second = lsc.pull(client, "it-paragraph", pulls, API)
     assert second.path.parent == pulls and second.path.name != result.path.name
     # the first pull moved to history/, untouched; the folder holds the latest snapshot only
     kept = pulls / "history" / result.path.name
@@ -235,7 +237,7 @@ def test_annotate_pull_roundtrip(client, metadata, documents, tmp_path):
     assert sorted(t.task_id for t in tasks2) == sorted([str(task.id), str(other.id)])
     assert len(build_dataset(tasks2)) >= 2
 
-    table = lsc.status(client, "it-paragraph")
+    table = lsc.status(client, "it-paragraph", API)
     region = task.data["region"]
     assert table["total"]["tasks"] == len(tasks) and table["total"]["annotated"] == 2
     assert table["total"]["entities"] == 3 and table[region]["PROGRAM"] >= 1
@@ -281,8 +283,11 @@ def test_corpus_excerpts_push_and_come_back_as_standoff(client, tmp_path):
     pushed = lsc.push(
         client,
         "unused",
+        API,
         "it-excerpts",
-        label_config=LABEL_CONFIG,
+        "document",
+        "rules",
+        LABEL_CONFIG,
         excerpts=tmp_path / "excerpts.csv",
         corpus_dir=corpus,
     )
@@ -305,7 +310,7 @@ def test_corpus_excerpts_push_and_come_back_as_standoff(client, tmp_path):
         ],
         lead_time=5.0,
     )
-    result = lsc.pull(client, "it-excerpts", tmp_path / "pulls", tmp_path / "standoff")
+    result = lsc.pull(client, "it-excerpts", tmp_path / "pulls", API, tmp_path / "standoff")
     assert result.tasks == 0 and [p.name for p in result.standoff] == ["c_000.json"]
     assert "新增城镇就业" not in result.standoff[0].read_text(encoding="utf-8")
     (gold,) = load_corpus_gold(tmp_path / "standoff", corpus)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from omegaconf import OmegaConf
 
 from govreport_ner.text.seeds import REQUIRED_COLUMNS, load_metadata, load_seed_documents
 
@@ -67,6 +66,7 @@ def test_every_seed_file_exists_and_reads(seed_dir):
 def test_config_matches_the_metadata(seed_dir, repo_root):
     from hydra import compose, initialize_config_dir
 
+    from govreport_ner.commands.config import gold_settings
     from govreport_ner.data.gold import region_ids, resolve_holdout
 
     with initialize_config_dir(config_dir=str(repo_root / "configs"), version_base="1.3"):
@@ -75,11 +75,11 @@ def test_config_matches_the_metadata(seed_dir, repo_root):
     assert [m.region for m in metadata.values()] == REGIONS
     # data.holdout may name regions by name or by their ASCII region_id (Hydra overrides need ASCII);
     # the regions and the labels are not repeated in the config (regions.csv and labels.LABELS are)
-    ids = region_ids(data_cfg)
+    ids = region_ids(data_cfg.seed_dir)
     assert all(ids[region] for region in REGIONS)
     for region in REGIONS:
         for alias in (region, ids[region]):
-            assert resolve_holdout(OmegaConf.merge(data_cfg, {"holdout": alias})) == [region]
+            assert resolve_holdout(gold_settings(data_cfg, holdout=alias)) == [region]
     assert "labels" not in data_cfg and "regions" not in data_cfg
     assert data_cfg.seed_dir == str(repo_root / "seeds") == str(seed_dir.resolve())
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
+from govreport_ner.commands.config import gold_settings
 from govreport_ner.data.dataset import split_by_region
 from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
 from govreport_ner.evaluate.folds import fold_scores, format_loro
@@ -23,10 +24,10 @@ def aggregate_command(cfg: DictConfig) -> dict:
     folds = {name: m for name, m in folds.items() if m.get("holdout")}
     if not folds:
         raise FileNotFoundError(f"no fold with a held-out region under {sweep} (expected holdout-*/metrics.json)")
-    dataset, _ = load_gold_dataset(cfg.data)
+    dataset, _ = load_gold_dataset(gold_settings(cfg.data))
     systems: dict[str, dict] = {"model": {}, "model+rules": {}, "rules": {}}
     for name, metrics in folds.items():
-        holdout = resolve_holdout(OmegaConf.merge(cfg.data, {"holdout": metrics["holdout"]}))
+        holdout = resolve_holdout(gold_settings(cfg.data, holdout=metrics["holdout"]))
         test = split_by_region(dataset, holdout)["test"]
         results = evaluate_systems(test, systems_against_rules(load_predictor(sweep / name), cfg.hybrid_rule_labels))
         for system, result in results.items():

@@ -7,34 +7,37 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from govreport_ner.commands.config import gold_settings
 from govreport_ner.data.dataset import format_statistics, province_folds, split_by_region, statistics
-from govreport_ner.data.gold import load_gold_dataset, region_provinces, resolve_holdout
+from govreport_ner.data.gold import GoldSettings, load_gold_dataset, region_provinces, resolve_holdout
 from govreport_ner.labels import LABELS
 
 
 def build_dataset_command(cfg: DictConfig) -> dict:
     """Build the DatasetDict, save it to ``output_dir`` and print its statistics."""
-    dataset, report = load_gold_dataset(cfg.data, cfg.skip_unannotated)
-    dataset_dict = split_by_region(dataset, resolve_holdout(cfg.data))
+    settings = gold_settings(cfg.data)
+    dataset, report = load_gold_dataset(settings, cfg.skip_unannotated)
+    dataset_dict = split_by_region(dataset, resolve_holdout(settings))
     out = Path(cfg.output_dir)
     dataset_dict.save_to_disk(str(out))
     stats = {split: statistics(ds) for split, ds in dataset_dict.items()}
     print(f"export: {report.summary().splitlines()[0]}")
     for split, split_stats in stats.items():
         print(f"\n## {split}\n\n{format_statistics(split_stats)}")
-    if cfg.data.folds:
-        stats["folds"] = fold_statistics(dataset, cfg.data)
-        print(f"\n## province-grouped folds (data.folds={cfg.data.folds}; hold one out with data.holdout=fold-<i>)\n")
+    if settings.folds:
+        stats["folds"] = fold_statistics(dataset, settings)
+        print(f"\n## province-grouped folds (data.folds={settings.folds}; hold one out with data.holdout=fold-<i>)\n")
         print(format_fold_statistics(stats["folds"]))
     (out / "statistics.json").write_text(json.dumps(stats, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"\nsaved DatasetDict({', '.join(f'{k}: {len(v)}' for k, v in dataset_dict.items())}) to {out}")
     return stats
 
 
-def fold_statistics(dataset, data_cfg: DictConfig) -> list[dict]:
+def fold_statistics(dataset, settings: GoldSettings) -> list[dict]:
     """Regions, provinces, clauses, characters and entities per label of every test fold."""
     rows = []
-    for i, regions in enumerate(province_folds(region_provinces(data_cfg), data_cfg.folds)):
+    provinces = region_provinces(settings.seed_dir, settings.corpus_gold)
+    for i, regions in enumerate(province_folds(provinces, settings.folds)):
         test = split_by_region(dataset, regions)["test"]
         total = statistics(test)["total"]
         rows.append({"fold": f"fold-{i}", "regions": len(regions), "provinces": len(set(test["province"])), **total})

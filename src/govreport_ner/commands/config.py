@@ -1,11 +1,16 @@
-"""Hydra/OmegaConf helpers of the commands: the config folder, the project root, the resolvers."""
+"""Hydra/OmegaConf helpers of the commands: the config folder, the project root, the resolvers,
+and the adapters from config groups to the plain settings of the stages."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
+
+if TYPE_CHECKING:
+    from govreport_ner.data.gold import GoldSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 CONFIG_DIR = str(PROJECT_ROOT / "configs")
@@ -31,6 +36,25 @@ def register_resolvers() -> None:
 def to_container(cfg: DictConfig) -> dict:
     """A resolved plain-dict copy of a config."""
     return OmegaConf.to_container(cfg, resolve=True)
+
+
+def gold_settings(data_cfg: DictConfig, **changes) -> GoldSettings:
+    """The ``data`` config group as :class:`~govreport_ner.data.gold.GoldSettings`; ``changes``
+    replace some of its values (``holdout=...``, ``folds=...``).
+
+    ``train/trainer.py`` still passes ``cfg.data`` itself to ``load_gold_dataset`` and
+    ``resolve_holdout`` (the DictConfig has the same keys); it is to call this adapter instead.
+    """
+    from dataclasses import fields
+
+    from govreport_ner.data.gold import GoldSettings
+
+    values = {f.name: data_cfg[f.name] for f in fields(GoldSettings)}
+    values.update(changes)
+    holdout = values["holdout"]
+    if isinstance(holdout, ListConfig):
+        values["holdout"] = [str(name) for name in holdout]
+    return GoldSettings(**values)
 
 
 register_resolvers()

@@ -57,16 +57,20 @@ def one_line(err: BaseException) -> str:
 
 
 def report_errors(main: Callable) -> Callable:
-    """Decorate a script's Hydra task function: expected errors print ``error: ...`` and exit 2."""
+    """Decorate a script's Hydra task function: expected errors print ``error: ...`` and exit 2;
+    a returned ``int`` is the script's exit code (Hydra drops it), anything else is returned."""
 
     @functools.wraps(main)
     def wrapper(*args, **kwargs):
         try:
-            return main(*args, **kwargs)
+            result = main(*args, **kwargs)
         except expected_errors() as err:
             if debugging():
                 raise
             print(f"error: {one_line(err)}", file=sys.stderr)  # HYDRA_FULL_ERROR=1 shows the traceback
             sys.exit(EXIT_CODE)
+        if type(result) is int and result:
+            sys.exit(result)
+        return result
 
     return wrapper

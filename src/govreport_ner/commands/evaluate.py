@@ -14,7 +14,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from govreport_ner.commands.config import holdout_name
+from govreport_ner.commands.config import gold_settings, holdout_name
 from govreport_ner.data.dataset import split_by_region
 from govreport_ner.data.gold import load_gold_dataset, region_ids, resolve_holdout
 from govreport_ner.predict.predictors import RULES
@@ -29,10 +29,11 @@ def evaluation_clauses(cfg: DictConfig):
     (every clause when it is null), ``train`` the other regions, ``all`` every clause."""
     if cfg.split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {cfg.split!r}")
-    dataset, _ = load_gold_dataset(cfg.data)
+    settings = gold_settings(cfg.data)
+    dataset, _ = load_gold_dataset(settings)
     if cfg.split == "all":
         return dataset
-    splits = split_by_region(dataset, resolve_holdout(cfg.data))
+    splits = split_by_region(dataset, resolve_holdout(settings))
     if cfg.split == "test":
         return splits.get("test", splits["train"])  # no held-out region: every clause
     return splits["train"]
@@ -50,12 +51,12 @@ def checkpoint_holdout(checkpoint: str | Path, data_cfg: DictConfig) -> tuple[li
         if config.is_file():
             data = OmegaConf.load(config).get("data") or {}
             if "holdout" in data:
-                given = {"holdout": data.get("holdout"), "folds": data.get("folds", data_cfg.get("folds"))}
-                return resolve_holdout(OmegaConf.merge(data_cfg, given)), str(config)
+                folds = data.get("folds", data_cfg.get("folds"))
+                return resolve_holdout(gold_settings(data_cfg, holdout=data.get("holdout"), folds=folds)), str(config)
         if metrics.is_file():
             values = json.loads(metrics.read_text(encoding="utf-8"))
             if "holdout" in values:
-                return resolve_holdout(OmegaConf.merge(data_cfg, {"holdout": values["holdout"]})), str(metrics)
+                return resolve_holdout(gold_settings(data_cfg, holdout=values["holdout"])), str(metrics)
     return None
 
 
@@ -134,6 +135,6 @@ def evaluate_command(cfg: DictConfig) -> dict:
     if out is None:
         print("no reports written (checkpoint=rules); give output_dir=DIR to write them")
     else:
-        paths = write_reports(results, out, main, region_ids(cfg.data), evaluated)
+        paths = write_reports(results, out, main, region_ids(cfg.data.seed_dir), evaluated)
         print("wrote " + ", ".join(str(p) for p in paths.values()))
     return {name: r["scores"] for name, r in results.items()}

@@ -6,7 +6,7 @@ import signal
 import sys
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from govreport_ner import labelstudio as ls
 from govreport_ner.annotation.labelstudio_format import ExportValidationError
@@ -15,9 +15,19 @@ from govreport_ner.text.reader import ReportReadError
 VERBS = ("serve", "push", "pull", "status")
 
 
+def api_settings(cfg: DictConfig) -> ls.ApiSettings:
+    """The ``api`` block of ``configs/labelstudio.yaml``."""
+    return ls.ApiSettings(**OmegaConf.to_container(cfg.api, resolve=True))
+
+
+def client(cfg: DictConfig):
+    """An SDK client for ``url`` (checked: an unreachable server is an error at once)."""
+    return ls.connect(cfg.url, cfg.api_key, api_settings(cfg))
+
+
 def serve(cfg: DictConfig) -> int:
     print(f"starting Label Studio on http://{cfg.host}:{cfg.port} (data: {cfg.data_dir}) ...", flush=True)
-    server = ls.start_server(cfg.data_dir, int(cfg.port), cfg.host, float(cfg.timeout))
+    server = ls.start_server(cfg.data_dir, int(cfg.port), cfg.host, float(cfg.timeout), api_settings(cfg))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the server on SIGTERM too
     try:
         print(f"Label Studio is up at {server.url} after {server.started_in:.1f} s; log: {server.log_path}")
@@ -35,13 +45,14 @@ def push(cfg: DictConfig) -> int:
 
     inputs = Path(cfg.inputs)
     result = ls.push(
-        ls.connect(cfg.url, cfg.api_key),
+        client(cfg),
         inputs,
+        api_settings(cfg),
         title=cfg.title,
         per=cfg.per,
         checkpoint=cfg.checkpoint,
-        model_version=cfg.model_version,
         label_config=cfg.label_config,
+        model_version=cfg.model_version,
         metadata=metadata_by_file(inputs, cfg.metadata),
         excerpts=cfg.excerpts,
         corpus_dir=cfg.corpus_dir,
@@ -51,14 +62,14 @@ def push(cfg: DictConfig) -> int:
 
 
 def pull(cfg: DictConfig) -> int:
-    result = ls.pull(ls.connect(cfg.url, cfg.api_key), cfg.title, cfg.out, cfg.standoff_out)
+    result = ls.pull(client(cfg), cfg.title, cfg.out, api_settings(cfg), cfg.standoff_out)
     print(result.summary())
     print(f"\nnext: python scripts/build_dataset.py data.gold={result.path}")
     return 0
 
 
 def status(cfg: DictConfig) -> int:
-    print(ls.format_status(ls.status(ls.connect(cfg.url, cfg.api_key), cfg.title)))
+    print(ls.format_status(ls.status(client(cfg), cfg.title, api_settings(cfg))))
     return 0
 
 

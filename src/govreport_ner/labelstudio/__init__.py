@@ -5,19 +5,13 @@ The package exposes the commands' API; each name lives in one module.
 """
 
 from govreport_ner.labelstudio.client import (
-    DEFAULT_DATA_DIR,
-    DEFAULT_HOST,
-    DEFAULT_LABEL_CONFIG,
-    DEFAULT_PORT,
-    DEFAULT_PULLS_DIR,
-    DEFAULT_TITLE,
-    DEFAULT_URL,
     ENV_API_KEY,
     ENV_PASSWORD,
     ENV_URL,
     ENV_USER_TOKEN,
     ENV_USERNAME,
     LOOPBACK_HOSTS,
+    ApiSettings,
     LabelStudioError,
     LabelStudioNotInstalled,
     MissingEnvironment,
@@ -63,13 +57,6 @@ from govreport_ner.labelstudio.server import (
 )
 
 __all__ = [
-    "DEFAULT_DATA_DIR",
-    "DEFAULT_HOST",
-    "DEFAULT_LABEL_CONFIG",
-    "DEFAULT_PORT",
-    "DEFAULT_PULLS_DIR",
-    "DEFAULT_TITLE",
-    "DEFAULT_URL",
     "ENV_API_KEY",
     "ENV_PASSWORD",
     "ENV_URL",
@@ -77,6 +64,7 @@ __all__ = [
     "ENV_USERNAME",
     "LOOPBACK_HOSTS",
     "PULL_RE",
+    "ApiSettings",
     "ExistingTask",
     "LabelStudioError",
     "LabelStudioNotInstalled",

@@ -20,6 +20,7 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the SDK is imported lazily: the pure helpers work without it
@@ -34,16 +35,19 @@ ENV_API_KEY = "LABEL_STUDIO_API_KEY"  # ours (the SDK's name): a personal access
 ENV_URL = "LABEL_STUDIO_URL"  # ours (the SDK's name): where the server is
 SERVER_ENV = (ENV_USERNAME, ENV_PASSWORD, ENV_USER_TOKEN)
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8080
-DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
-DEFAULT_DATA_DIR = ".labelstudio"
-DEFAULT_TITLE = "govreport-ner"
-DEFAULT_LABEL_CONFIG = "annotations/label_config.xml"
-DEFAULT_PULLS_DIR = "annotations/pulls"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 MIN_TOKEN_CHARS = 6  # Label Studio ignores a LABEL_STUDIO_USER_TOKEN of 5 characters or fewer
-IMPORT_BATCH = 200
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """How the commands talk to a server: the ``api`` block of ``configs/labelstudio.yaml``."""
+
+    health_timeout: float  # seconds one /health request may take
+    page_size: int  # projects or tasks per page when listing them
+    import_batch: int  # tasks per import request
+    poll_interval: float  # seconds between /health polls while a server starts
+    stop_timeout: float  # seconds a stopping server gets after SIGTERM before SIGKILL
 
 
 class LabelStudioError(RuntimeError):
@@ -91,7 +95,7 @@ class PushConflict(LabelStudioError):
 # ---------------------------------------------------------------- client
 
 
-def health_ok(url: str, timeout: float = 2.0) -> bool:
+def health_ok(url: str, timeout: float) -> bool:
     """True when ``url/health`` answers 200 with ``{"status": "UP"}``."""
     try:
         with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as response:
@@ -101,23 +105,26 @@ def health_ok(url: str, timeout: float = 2.0) -> bool:
 
 
 def connect(
-    url: str | None = None, api_key: str | None = None, env: Mapping[str, str] | None = None, check: bool = True
+    url: str,
+    api_key: str | None,
+    api: ApiSettings,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
 ) -> LabelStudio:
     """An SDK client for ``url`` authenticated by ``api_key``.
 
-    Defaults: ``LABEL_STUDIO_URL`` (else ``http://127.0.0.1:8080``) and ``LABEL_STUDIO_API_KEY``
-    (else ``LABEL_STUDIO_USER_TOKEN``, the legacy token :func:`start_server` sets up). A JWT
-    (personal access token) is used as a refresh token, anything else as a legacy token.
-    With ``check``, an unreachable server is a :class:`LabelStudioError` at once.
+    Without ``api_key``: ``LABEL_STUDIO_API_KEY``, else ``LABEL_STUDIO_USER_TOKEN`` (the legacy
+    token :func:`start_server` sets up). A JWT (personal access token) is used as a refresh token,
+    anything else as a legacy token. With ``check``, an unreachable server is a
+    :class:`LabelStudioError` at once.
     """
     env = os.environ if env is None else env
-    url = url or env.get(ENV_URL) or DEFAULT_URL
     api_key = api_key or env.get(ENV_API_KEY) or env.get(ENV_USER_TOKEN)
     if not api_key:
         raise MissingEnvironment(
             [ENV_API_KEY, ENV_USER_TOKEN], f"no API token for {url} (a personal access token or the legacy token)"
         )
-    if check and not health_ok(url):
+    if check and not health_ok(url, api.health_timeout):
         raise LabelStudioError(
             f"no Label Studio answers at {url} (is it running? python scripts/labelstudio.py serve; "
             f"or set {ENV_URL} / --url)"
@@ -145,21 +152,21 @@ def check_auth(client: LabelStudio, url: str = "") -> str:
         raise
 
 
-def find_project(client: LabelStudio, title: str) -> int | None:
+def find_project(client: LabelStudio, title: str, api: ApiSettings) -> int | None:
     """The id of the project titled ``title`` (None if there is none; an error if several)."""
-    ids = [p.id for p in client.projects.list(page_size=100) if p.title == title]
+    ids = [p.id for p in client.projects.list(page_size=api.page_size) if p.title == title]
     if len(ids) > 1:
         raise LabelStudioError(f"{len(ids)} projects are titled {title!r} (ids {ids}); rename all but one")
     return ids[0] if ids else None
 
 
-def ensure_project(client: LabelStudio, title: str, label_config: str) -> tuple[int, str]:
+def ensure_project(client: LabelStudio, title: str, label_config: str, api: ApiSettings) -> tuple[int, str]:
     """The project titled ``title``, created with ``label_config`` if missing; ``(id, what happened)``.
 
     An existing project whose labeling config differs gets the new config (Label Studio
     refuses it if existing annotations use a label it drops).
     """
-    project_id = find_project(client, title)
+    project_id = find_project(client, title, api)
     if project_id is None:
         project = client.projects.create(title=title, label_config=label_config)
         return project.id, "created"
@@ -173,11 +180,11 @@ def _normalize_xml(xml: str) -> str:
     return re.sub(r">\s+<", "><", xml.strip())
 
 
-def require_project(client: LabelStudio, title: str) -> int:
+def require_project(client: LabelStudio, title: str, api: ApiSettings) -> int:
     """The id of the project titled ``title``; an error naming the known titles if it is missing."""
-    project_id = find_project(client, title)
+    project_id = find_project(client, title, api)
     if project_id is None:
-        known = sorted(p.title or "" for p in client.projects.list(page_size=100))
+        known = sorted(p.title or "" for p in client.projects.list(page_size=api.page_size))
         raise LabelStudioError(f"no project titled {title!r} (known: {known}); push first")
     return project_id
 

@@ -20,8 +20,7 @@ from govreport_ner.annotation.labelstudio_format import (
     parse_export,
 )
 from govreport_ner.labelstudio.client import (
-    DEFAULT_PULLS_DIR,
-    DEFAULT_TITLE,
+    ApiSettings,
     LabelStudioError,
     export_tasks,
     require_project,
@@ -265,8 +264,9 @@ def split_excerpts(
 
 def pull(
     client: LabelStudio,
-    title: str = DEFAULT_TITLE,
-    folder: Path | str = DEFAULT_PULLS_DIR,
+    title: str,
+    folder: Path | str,
+    api: ApiSettings,
     standoff_dir: Path | str | None = None,
 ) -> PullResult:
     """Export the project, validate it and write its annotated tasks to a new pull file.
@@ -278,7 +278,7 @@ def pull(
     only. The diff compares with the latest earlier pull. An export with errors is written to
     ``folder/invalid/`` instead and :class:`ExportValidationError` is raised.
     """
-    project_id = require_project(client, title)
+    project_id = require_project(client, title, api)
     export = export_tasks(client, project_id)
     folder = Path(folder)
     try:

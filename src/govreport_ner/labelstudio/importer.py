@@ -20,9 +20,7 @@ from govreport_ner.annotation.labelstudio_format import (
 )
 from govreport_ner.extract import rules
 from govreport_ner.labelstudio.client import (
-    DEFAULT_LABEL_CONFIG,
-    DEFAULT_TITLE,
-    IMPORT_BATCH,
+    ApiSettings,
     LabelStudioError,
     PushConflict,
     ensure_project,
@@ -158,7 +156,7 @@ def load_checkpoint_predictor(path: Path | str) -> tuple[Predictor, str]:
     return predictor.predict_spans, str(getattr(predictor, "model_version", None) or f"checkpoint:{Path(path).name}")
 
 
-def resolve_predictor(checkpoint: Any = "rules", model_version: str | None = None) -> tuple[Predictor, str]:
+def resolve_predictor(checkpoint: Any, model_version: str | None = None) -> tuple[Predictor, str]:
     """``(predict_spans, model_version)`` for ``checkpoint``.
 
     ``"rules"``/None: the rules. A callable ``text -> list[Span]`` or an object with
@@ -223,10 +221,10 @@ def build_excerpt_tasks(
     return tasks
 
 
-def existing_tasks(client: LabelStudio, project_id: int) -> list[ExistingTask]:
+def existing_tasks(client: LabelStudio, project_id: int, api: ApiSettings) -> list[ExistingTask]:
     """The project's tasks with their keys, texts and prediction model versions."""
     out = []
-    for task in client.tasks.list(project=project_id, fields="all", page_size=100):
+    for task in client.tasks.list(project=project_id, fields="all", page_size=api.page_size):
         data = task.data or {}
         if "doc_id" not in data or not isinstance(data.get("text"), str):
             continue  # not one of ours: never matched, never touched
@@ -264,11 +262,12 @@ class PushResult:
 def push(
     client: LabelStudio,
     inputs: Path | str,
-    title: str = DEFAULT_TITLE,
-    per: str = "document",
-    checkpoint: Any = "rules",
+    api: ApiSettings,
+    title: str,
+    per: str,
+    checkpoint: Any,
+    label_config: Path | str,
     model_version: str | None = None,
-    label_config: Path | str = DEFAULT_LABEL_CONFIG,
     metadata: Mapping[str, SeedMeta] | None = None,
     excerpts: Path | str | None = None,
     corpus_dir: Path | str | None = None,
@@ -285,12 +284,13 @@ def push(
         tasks, failed = build_excerpt_tasks(excerpts, corpus_dir, predict, version), []
     else:
         tasks, failed = build_tasks(inputs, per, predict, version, metadata)
-    project_id, what = ensure_project(client, title, Path(label_config).read_text(encoding="utf-8"))
-    plan = plan_push(tasks, existing_tasks(client, project_id), version)
+    project_id, what = ensure_project(client, title, Path(label_config).read_text(encoding="utf-8"), api)
+    plan = plan_push(tasks, existing_tasks(client, project_id, api), version)
     if plan.conflicts:
         raise PushConflict(plan.conflicts)
-    for i in range(0, len(plan.to_import), IMPORT_BATCH):
-        client.projects.import_tasks(project_id, request=plan.to_import[i : i + IMPORT_BATCH], return_task_ids=True)
+    batch = api.import_batch
+    for i in range(0, len(plan.to_import), batch):
+        client.projects.import_tasks(project_id, request=plan.to_import[i : i + batch], return_task_ids=True)
     for task_id, prediction in plan.add_predictions:
         client.predictions.create(
             task=task_id,

@@ -10,7 +10,7 @@ from govreport_ner.annotation.labelstudio_format import (
     choose_annotation,
 )
 from govreport_ner.labels import LABELS
-from govreport_ner.labelstudio.client import DEFAULT_TITLE, export_tasks, require_project
+from govreport_ner.labelstudio.client import ApiSettings, export_tasks, require_project
 from govreport_ner.labelstudio.exporter import _entities
 
 if TYPE_CHECKING:  # the SDK is imported lazily: the pure helpers work without it
@@ -50,6 +50,6 @@ def format_status(table: Mapping[str, Mapping[str, int]]) -> str:
     return "\n".join(lines)
 
 
-def status(client: LabelStudio, title: str = DEFAULT_TITLE) -> dict[str, dict[str, int]]:
+def status(client: LabelStudio, title: str, api: ApiSettings) -> dict[str, dict[str, int]]:
     """The status table of the project titled ``title`` (from a fresh JSON export)."""
-    return status_table(export_tasks(client, require_project(client, title)))
+    return status_table(export_tasks(client, require_project(client, title, api)))

@@ -23,15 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from govreport_ner.labelstudio.client import (
-    DEFAULT_DATA_DIR,
-    DEFAULT_HOST,
-    DEFAULT_PORT,
     ENV_API_KEY,
     ENV_USER_TOKEN,
     ENV_USERNAME,
     LOOPBACK_HOSTS,
     MIN_TOKEN_CHARS,
     SERVER_ENV,
+    ApiSettings,
     LabelStudioError,
     LabelStudioNotInstalled,
     MissingEnvironment,
@@ -76,7 +74,7 @@ def label_studio_installed() -> bool:
     return True
 
 
-def free_port(host: str = DEFAULT_HOST) -> int:
+def free_port(host: str) -> int:
     """A TCP port free on ``host`` right now (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -142,6 +140,7 @@ class Server:
     data_dir: Path
     log_path: Path
     api_key: str
+    api: ApiSettings
     started_in: float = 0.0  # seconds from launch to a healthy, authenticated server
 
     def log_tail(self, lines: int = 60) -> str:
@@ -152,13 +151,13 @@ class Server:
         """True while the server process is alive."""
         return self.process.poll() is None
 
-    def stop(self, timeout: float = 30.0) -> int | None:
-        """Stop the server (SIGTERM to its process group, SIGKILL after ``timeout``); its exit code."""
-        return stop_process(self.process, timeout)
+    def stop(self) -> int | None:
+        """Stop the server (SIGTERM to its process group, SIGKILL after ``api.stop_timeout``); its exit code."""
+        return stop_process(self.process, self.api.stop_timeout)
 
     def client(self) -> LabelStudio:
         """An SDK client for this server."""
-        return connect(self.url, self.api_key)
+        return connect(self.url, self.api_key, self.api)
 
     def __enter__(self) -> Server:
         return self
@@ -167,7 +166,7 @@ class Server:
         self.stop()
 
 
-def stop_process(process: subprocess.Popen, timeout: float = 30.0) -> int | None:
+def stop_process(process: subprocess.Popen, timeout: float) -> int | None:
     """Terminate a process started in its own session (and its children), then reap it."""
     if process.poll() is not None:
         return process.returncode
@@ -184,14 +183,15 @@ def stop_process(process: subprocess.Popen, timeout: float = 30.0) -> int | None
 def wait_for_health(
     url: str,
     timeout: float,
+    api: ApiSettings,
     process: subprocess.Popen | None = None,
     log_path: Path | str | None = None,
-    interval: float = 0.5,
 ) -> float:
-    """Poll ``url/health`` until it is OK; seconds waited. Raises :class:`ServerStartError` with the log tail."""
+    """Poll ``url/health`` every ``api.poll_interval`` seconds until it is OK; seconds waited.
+    Raises :class:`ServerStartError` with the log tail."""
     start = time.monotonic()
     while True:
-        if health_ok(url):
+        if health_ok(url, api.health_timeout):
             return time.monotonic() - start
         if process is not None and process.poll() is not None:
             raise ServerStartError(
@@ -202,14 +202,15 @@ def wait_for_health(
             raise ServerStartError(
                 f"Label Studio at {url} not healthy after {timeout:.0f} s", log_tail(log_path) if log_path else ""
             )
-        time.sleep(interval)
+        time.sleep(api.poll_interval)
 
 
 def start_server(
-    data_dir: Path | str = DEFAULT_DATA_DIR,
-    port: int = DEFAULT_PORT,
-    host: str = DEFAULT_HOST,
-    timeout: float = 240.0,
+    data_dir: Path | str,
+    port: int,
+    host: str,
+    timeout: float,
+    api: ApiSettings,
     env: Mapping[str, str] | None = None,
     log_path: Path | str | None = None,
 ) -> Server:
@@ -247,9 +248,10 @@ def start_server(
             start_new_session=True,
         )
     # check the token that the client commands will use: LABEL_STUDIO_API_KEY if set, else the legacy token
-    server = Server(process, url, port, data_dir, log_path, environment.get(ENV_API_KEY) or environment[ENV_USER_TOKEN])
+    api_key = environment.get(ENV_API_KEY) or environment[ENV_USER_TOKEN]
+    server = Server(process, url, port, data_dir, log_path, api_key, api)
     try:
-        wait_for_health(url, timeout, process, log_path)
+        wait_for_health(url, timeout, api, process, log_path)
         if f"{host}:{port}" not in log_path.read_text(encoding="utf-8", errors="replace"):
             raise ServerStartError(f"Label Studio did not start on {host}:{port} (port taken?)", server.log_tail())
         check_auth(server.client(), url)

@@ -1,4 +1,5 @@
-"""Hydra commands of the annotation stage."""
+"""Commands of the annotation stage: ``scripts/sample_excerpts.py``, ``scripts/import_markup.py``
+and ``scripts/annotation_report.py``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from omegaconf import DictConfig
 
 from govreport_ner.annotation.corpus_gold import excerpt_text, markup_records, write_standoff
 from govreport_ner.annotation.excerpts import Excerpt, read_excerpts_csv, sample_excerpts, write_excerpts_csv
+from govreport_ner.annotation.report import CorpusPasses, SeedPasses, write_annotation_report
 from govreport_ner.text.reader import read_report
 
 
@@ -57,3 +59,17 @@ def import_markup_command(cfg: DictConfig) -> list[Path]:
     spans = sum(len(r["spans"]) for r in records)
     print(f"{len(paths)} standoff records ({spans} spans) -> {cfg.output_dir}; {len(missing)} excerpts without markup")
     return paths
+
+
+def annotation_report_command(cfg: DictConfig) -> dict:
+    """Write the gold exports, ``annotations/measured.json`` and the README's measured sections."""
+    seed = SeedPasses(cfg.data.seed_dir, cfg.passes_dir, list(cfg.passes), cfg.adjudicated_dir, cfg.data.max_chars)
+    c = cfg.corpus
+    corpus = CorpusPasses(c.gold_dir, c.corpus_dir, list(c.passes), c.review, c.adjudicated)
+    report = write_annotation_report(seed, corpus, cfg.gold_dir, cfg.readme, cfg.numbers)
+    wrote = f"wrote {len(report.gold_paths)} gold exports to {cfg.gold_dir}, numbers to {cfg.numbers}"
+    print(f"{wrote}, sections of {Path(cfg.readme)}")
+    print(report.section)
+    if report.corpus_section:
+        print(report.corpus_section)
+    return report.numbers
