@@ -155,11 +155,11 @@ def save_checkpoint(model, tokenizer, directory: Path | str, alignment: dict) ->
     A :class:`~govreport_ner.model.word_embedding.WordBoundaryModel` is saved as its classifier
     with the word-boundary vectors beside it, and the settings say ``"word_boundaries": true``.
     """
-    from govreport_ner.model.word_embedding import SETTING, WORD_EMBEDDING_FILE, WordBoundaryModel
+    from govreport_ner.model.word_embedding import SETTING, WORD_EMBEDDING_FILE, WordBoundaryModel, classifier_of
 
     directory = Path(directory)
     word_boundaries = isinstance(model, WordBoundaryModel)
-    (model.model if word_boundaries else model).save_pretrained(directory)
+    classifier_of(model).save_pretrained(directory)
     if word_boundaries:
         model.save(directory)
     else:

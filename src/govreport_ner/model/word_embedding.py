@@ -57,6 +57,11 @@ class WordBoundaryModel(torch.nn.Module):
         return path
 
 
+def classifier_of(model):
+    """The Hugging Face classifier of a model: the wrapped one, or the model itself."""
+    return model.model if isinstance(model, WordBoundaryModel) else model
+
+
 def load_word_boundary_model(model, directory: Path | str) -> WordBoundaryModel:
     """A loaded classifier wrapped with the vectors saved beside it (in evaluation mode)."""
     path = Path(directory) / WORD_EMBEDDING_FILE
