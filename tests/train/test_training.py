@@ -200,13 +200,16 @@ def test_crf_layer_trains_saves_and_decodes_the_same_with_torch_and_onnx(tmp_pat
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
 
 
-def test_word_boundaries_train_save_and_predict_the_same_with_torch_and_onnx(tmp_path):
+@pytest.mark.parametrize("crf", [False, True], ids=["softmax", "crf"])
+def test_word_boundaries_train_save_and_predict_the_same_with_torch_and_onnx(tmp_path, crf):
     from safetensors.torch import load_file
 
+    from govreport_ner.model.crf import CrfScores
     from govreport_ner.model.word_embedding import WORD_EMBEDDING_FILE, WordBoundaryModel
     from govreport_ner.predict.predictors import load_predictor
 
-    cfg = compose_train(["+experiment=smoke", "model.word_boundaries=true", *seed_gold_holding_out_dongxing(tmp_path)])
+    overrides = ["+experiment=smoke", "model.word_boundaries=true", f"model.crf={str(crf).lower()}"]
+    cfg = compose_train([*overrides, *seed_gold_holding_out_dongxing(tmp_path)])
     metrics = train(cfg)
     assert metrics["train_steps"] == 4 and 0.0 <= metrics["test_micro_f1"] <= 1.0
     model_dir = tmp_path / "model"
@@ -217,6 +220,7 @@ def test_word_boundaries_train_save_and_predict_the_same_with_torch_and_onnx(tmp
     assert "jieba word-boundary input: True" in (model_dir / "README.md").read_text(encoding="utf-8")
     tagger = Tagger.from_checkpoint(tmp_path)
     assert isinstance(tagger.model, WordBoundaryModel) and tagger.word_boundaries
+    assert (CrfScores.load(model_dir) is not None) == crf and (tagger.crf is not None) == crf
     text = "完成新造林1.8万亩，年底前建成县医院门诊综合楼。深化“放管服”改革。"
     torch_spans = load_predictor(tmp_path, engine="torch").predict_spans(text)
     onnx_predictor = load_predictor(tmp_path, engine="onnx", onnx_dir=tmp_path / "onnx")
