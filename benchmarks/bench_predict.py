@@ -43,6 +43,7 @@ if str(REPO / "src") not in sys.path:
 import torch  # noqa: E402
 
 from govreport_ner.model.threads import available_cores, configure_threads  # noqa: E402
+from govreport_ner.model.word_embedding import classifier_of  # noqa: E402
 from govreport_ner.predict.batch import run_batch  # noqa: E402
 from govreport_ner.predict.predictors import load_predictor  # noqa: E402
 from govreport_ner.text.inputs import iter_documents  # noqa: E402
@@ -190,12 +191,12 @@ class ForwardTimer:
         self.seconds, self.padded, self.real, self.batches = 0.0, 0, 0, 0
         inner = tagger._logits
 
-        def timed(ids, mask):
+        def timed(inputs):
             start = time.perf_counter()
-            out = inner(ids, mask)
+            out = inner(inputs)
             self.seconds += time.perf_counter() - start
-            self.padded += int(ids.size)
-            self.real += int(mask.sum())
+            self.padded += int(inputs["input_ids"].size)
+            self.real += int(inputs["attention_mask"].sum())
             self.batches += 1
             return out
 
@@ -351,18 +352,19 @@ def main(argv=None) -> dict:
             args.checkpoint, engine="torch", num_threads=args.num_threads
         )
         tagger = torch_predictor.tagger
+        classifier = classifier_of(tagger.model)  # the pipeline runs it without word-boundary tags
         stats = token_statistics(tagger, docs, args.max_chars)
         clauses = [c.text for d in docs for c in segment(d.text, args.max_chars)]
 
         baseline = []
         for bs in [int(b) for b in args.pipeline_batch_sizes.split(",") if b]:
             print(f"[hf pipeline] batch_size={bs} ...", flush=True)
-            row = run_hf_pipeline(args, tagger.model, tagger.tokenizer, clauses, bs)
+            row = run_hf_pipeline(args, classifier, tagger.tokenizer, clauses, bs)
             baseline.append(row)
             print(f"  {row['chars_per_second']:,.0f} chars/s", flush=True)
 
         print("[bound] matmul GFLOP/s ...", flush=True)
-        shape = encoder_shape(tagger.model.config)
+        shape = encoder_shape(classifier.config)
         flops = flops_per_token(shape, stats["mean_attended_tokens"])
         rows = sorted({128, 256, 512, 1024, 2048, args.max_tokens})
         gemms = [matmul_gflops(shape, n, args.matmul_seconds / len(rows)) for n in rows]

@@ -12,11 +12,14 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from govreport_ner.annotation.labelstudio_format import parse_export
 from govreport_ner.extract import rules
 from govreport_ner.model.modeling import build_tiny, save_checkpoint
 from govreport_ner.model.tagger import batch_windows
+from govreport_ner.model.word_boundaries import NUM_WORD_TAGS
+from govreport_ner.model.word_embedding import WordBoundaryModel
 from govreport_ner.predict.batch import run_batch
 from govreport_ner.predict.predictors import load_predictor
 from govreport_ner.predict.protocol import RulePredictor
@@ -41,8 +44,11 @@ SHORT_TEXTS = [f"第{i}项：新建公园{i + 2}个，投资{i}.5亿元。\n年�
 ALL_TEXT = CRLF_TEXT + LF_TEXT + LONG_LINE + "".join(SHORT_TEXTS) + "0123456789"
 
 
-def _checkpoint(directory: Path, one_token_per_char: bool) -> Path:
+def _checkpoint(directory: Path, one_token_per_char: bool, word_boundaries: bool = False) -> Path:
     tokenizer, model = build_tiny([ALL_TEXT], hidden_size=32, intermediate_size=64, seed=1)
+    if word_boundaries:  # random vectors, large enough that the tags change predictions
+        torch.manual_seed(2)
+        model = WordBoundaryModel(model, torch.randn(NUM_WORD_TAGS, 32) * 3)
     alignment = {"one_token_per_char": one_token_per_char, "max_length": 64, "stride": 8, "model_version": "tiny-test"}
     save_checkpoint(model, tokenizer, directory / "model", alignment)
     return directory
@@ -58,6 +64,12 @@ def char_checkpoint(tmp_path_factory) -> Path:
 def subword_checkpoint(tmp_path_factory) -> Path:
     """A checkpoint with the tokenizer's own tokens: digit runs become one multi-character [UNK]."""
     return _checkpoint(tmp_path_factory.mktemp("tiny_subword"), one_token_per_char=False)
+
+
+@pytest.fixture(scope="session")
+def word_checkpoint(tmp_path_factory) -> Path:
+    """A subword checkpoint with the word-boundary input feature."""
+    return _checkpoint(tmp_path_factory.mktemp("tiny_words"), one_token_per_char=False, word_boundaries=True)
 
 
 @pytest.fixture(scope="session")
@@ -396,8 +408,10 @@ def test_jsonl_inputs_are_streamed_with_ids(tmp_path):
 
 
 @pytest.mark.slow
-def test_onnx_engine_matches_torch(char_checkpoint, reports, tmp_path):
+@pytest.mark.parametrize("checkpoint_name", ["char_checkpoint", "word_checkpoint"])
+def test_onnx_engine_matches_torch(checkpoint_name, reports, tmp_path, request):
     pytest.importorskip("onnxruntime")
+    char_checkpoint = request.getfixturevalue(checkpoint_name)
     onnx_dir = tmp_path / "onnx"
     torch_out, onnx_out, int8_out = tmp_path / "t.jsonl", tmp_path / "o.jsonl", tmp_path / "q.jsonl"
     run_batch(load_predictor(char_checkpoint, engine="torch", num_threads=1), reports, torch_out, progress=False)
@@ -414,6 +428,9 @@ def test_onnx_engine_matches_torch(char_checkpoint, reports, tmp_path):
     cached = load_predictor(char_checkpoint, engine="onnx", quantize=True, onnx_dir=onnx_dir, num_threads=1)
     assert cached.tagger.model is None
     assert cached.predict_documents([CRLF_TEXT]) == int8.predict_documents([CRLF_TEXT])
+    assert (
+        cached.tagger.word_boundaries == onnx_predictor.tagger.word_boundaries == (checkpoint_name == "word_checkpoint")
+    )
 
 
 def test_default_engine_is_the_fastest_exact_one(char_checkpoint, reports, tmp_path, monkeypatch):

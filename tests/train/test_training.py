@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
@@ -93,9 +94,11 @@ def test_experiment_overrides_only_what_differs():
     assert local.model.name_or_path == "/some/dir" and local.output_dir == "runs/e5_small/holdout-xunxian"
 
 
-def test_resume_from_the_last_checkpoint(tmp_path):
+@pytest.mark.parametrize("model_overrides", [[], ["model.word_boundaries=true"]], ids=["plain", "word_boundaries"])
+def test_resume_from_the_last_checkpoint(tmp_path, model_overrides):
     common = [
         "+experiment=smoke",
+        *model_overrides,
         "trainer.save_strategy=steps",
         "+trainer.save_steps=1",
         "trainer.keep_checkpoints=true",  # as if the first run had been interrupted
@@ -204,3 +207,39 @@ def test_crf_layer_trains_saves_and_decodes_the_same_with_torch_and_onnx(tmp_pat
     card = (tmp_path / "model" / "README.md").read_text(encoding="utf-8")
     assert card.startswith("---\nlanguage:") and "pipeline_tag: token-classification" in card and "CRF" in card
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+
+
+@pytest.mark.parametrize("crf", [False, True], ids=["softmax", "crf"])
+def test_word_boundaries_train_save_and_predict_the_same_with_torch_and_onnx(tmp_path, crf):
+    from safetensors.torch import load_file
+
+    from govreport_ner.model.crf import CrfScores
+    from govreport_ner.model.word_embedding import WORD_EMBEDDING_FILE, WordBoundaryModel
+    from govreport_ner.predict.predictors import load_predictor
+
+    overrides = ["+experiment=smoke", "model.word_boundaries=true", f"model.crf={str(crf).lower()}"]
+    cfg = compose_train([*overrides, *seed_gold_holding_out_dongxing(tmp_path)])
+    metrics = train(cfg)
+    assert metrics["train_steps"] == 4 and 0.0 <= metrics["test_micro_f1"] <= 1.0
+    model_dir = tmp_path / "model"
+    assert json.loads((model_dir / "govreport_ner.json").read_text())["word_boundaries"] is True
+    vectors = load_file(str(model_dir / WORD_EMBEDDING_FILE))["weight"]
+    assert vectors.shape == (5, cfg.model.hidden_size)
+    assert vectors[:4].abs().sum(-1).all()  # trained away from zero: the Trainer fed word_tags to forward
+    assert "jieba word-boundary input: True" in (model_dir / "README.md").read_text(encoding="utf-8")
+    tagger = Tagger.from_checkpoint(tmp_path)
+    assert isinstance(tagger.model, WordBoundaryModel) and tagger.word_boundaries
+    assert (CrfScores.load(model_dir) is not None) == crf and (tagger.crf is not None) == crf
+    text = "完成新造林1.8万亩，年底前建成县医院门诊综合楼。深化“放管服”改革。"
+    torch_spans = load_predictor(tmp_path, engine="torch").predict_spans(text)
+    onnx_predictor = load_predictor(tmp_path, engine="onnx", onnx_dir=tmp_path / "onnx")
+    assert onnx_predictor.tagger.word_boundaries
+    onnx_spans = onnx_predictor.predict_spans(text)
+    assert [(s.start, s.end, s.label) for s in torch_spans] == [(s.start, s.end, s.label) for s in onnx_spans]
+    # Four steps tag little; the engines' logits agree, and they depend on the tags
+    encoding = tagger.aligner.encode(text)
+    inputs = tagger._pad(tagger.aligner.windows(encoding, word_tags=tagger._word_tags(text, encoding.spans)))
+    expected = tagger._logits(inputs).numpy()
+    assert np.allclose(onnx_predictor.tagger._logits(inputs), expected, atol=1e-4)
+    blank = {**inputs, "word_tags": np.full_like(inputs["word_tags"], 4)}
+    assert not np.allclose(tagger._logits(blank).numpy(), expected, atol=1e-4)

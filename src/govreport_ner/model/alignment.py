@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from govreport_ner.labels import TAG2ID
+from govreport_ner.model.word_boundaries import SPECIAL as SPECIAL_WORD_TAG
 
 IGNORE = -100
 # Subword mode tokenizes these pieces separately, so that a number, its magnitude (万/亿) and a
@@ -41,12 +42,17 @@ class Encoding:
 
 @dataclass
 class Window:
-    """One model input: tokens ``[first, last)`` of an encoding, with special tokens around them."""
+    """One model input: tokens ``[first, last)`` of an encoding, with special tokens around them.
+
+    ``word_tags`` (one per input id) are given only for a model with the word-boundary feature
+    (:mod:`govreport_ner.model.word_boundaries`).
+    """
 
     first: int
     last: int
     input_ids: list[int]
     labels: list[int] = field(default_factory=list)
+    word_tags: list[int] = field(default_factory=list)
 
 
 def _first_not_none(*values):
@@ -148,8 +154,13 @@ class CharAligner:
         return lost
 
     # ------------------------------------------------------------------ windows
-    def windows(self, encoding: Encoding, token_labels: Sequence[int] | None = None) -> list[Window]:
-        """Overlapping windows over the tokens, each wrapped in the model's special tokens."""
+    def windows(
+        self, encoding: Encoding, token_labels: Sequence[int] | None = None, word_tags: Sequence[int] | None = None
+    ) -> list[Window]:
+        """Overlapping windows over the tokens, each wrapped in the model's special tokens.
+
+        ``token_labels`` and ``word_tags`` (one per token) are cut the same way as the ids.
+        """
         n, size, step = len(encoding.ids), self.window, self.window - self.stride
         starts = list(range(0, max(n - self.stride, 1), step)) if n > size else [0]
         out = []
@@ -159,6 +170,8 @@ class CharAligner:
             window = Window(first, last, ids)
             if token_labels is not None:
                 window.labels = [IGNORE] + list(token_labels[first:last]) + [IGNORE] * (len(ids) - (last - first) - 1)
+            if word_tags is not None:
+                window.word_tags = [SPECIAL_WORD_TAG, *word_tags[first:last], SPECIAL_WORD_TAG]
             out.append(window)
             if last == n:
                 break

@@ -150,9 +150,21 @@ def build_model(model_cfg, train_texts: Iterable[str], seed: int = 0):
 
 
 def save_checkpoint(model, tokenizer, directory: Path | str, alignment: dict) -> Path:
-    """Save a checkpoint loadable with ``from_pretrained`` plus the alignment settings."""
+    """Save a checkpoint loadable with ``from_pretrained`` plus the alignment settings.
+
+    A :class:`~govreport_ner.model.word_embedding.WordBoundaryModel` is saved as its classifier
+    with the word-boundary vectors beside it, and the settings say ``"word_boundaries": true``.
+    """
+    from govreport_ner.model.word_embedding import SETTING, WORD_EMBEDDING_FILE, WordBoundaryModel, classifier_of
+
     directory = Path(directory)
-    model.save_pretrained(directory)
+    word_boundaries = isinstance(model, WordBoundaryModel)
+    classifier_of(model).save_pretrained(directory)
+    if word_boundaries:
+        model.save(directory)
+    else:
+        (directory / WORD_EMBEDDING_FILE).unlink(missing_ok=True)  # from an earlier save into this folder
+    alignment = {**alignment, SETTING: word_boundaries}
     tokenizer.save_pretrained(directory)
     (directory / ALIGNMENT_FILE).write_text(json.dumps(alignment, indent=2), encoding="utf-8")
     return directory
@@ -165,7 +177,13 @@ def checkpoint_model_dir(checkpoint: Path | str) -> Path:
 
 
 def load_checkpoint(directory: Path | str):
-    """(tokenizer, model, alignment settings) of a checkpoint saved by :func:`save_checkpoint`."""
+    """(tokenizer, model, alignment settings) of a checkpoint saved by :func:`save_checkpoint`.
+
+    The model is a :class:`~govreport_ner.model.word_embedding.WordBoundaryModel` when the
+    settings say ``"word_boundaries": true``.
+    """
+    from govreport_ner.model.word_embedding import SETTING, load_word_boundary_model
+
     directory = checkpoint_model_dir(directory)
     if not (directory / "config.json").exists():
         raise ModelLoadError(f"{directory} is not a checkpoint folder (no config.json)")
@@ -173,4 +191,9 @@ def load_checkpoint(directory: Path | str):
     settings_file = directory / ALIGNMENT_FILE
     settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
     model.eval()
+    if settings.get(SETTING):
+        try:
+            model = load_word_boundary_model(model, directory)
+        except (OSError, ValueError) as err:
+            raise ModelLoadError(f"cannot load the model in {directory}: {err}") from err
     return tokenizer, model, settings

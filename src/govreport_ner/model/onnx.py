@@ -1,5 +1,9 @@
 """The ONNX Runtime engine: export a checkpoint to ONNX (checked against torch), quantize it to int8,
-cache the files beside the checkpoint (or in a temporary folder), and tag with an ONNX session."""
+cache the files beside the checkpoint (or in a temporary folder), and tag with an ONNX session.
+
+The graph's inputs are ``input_ids`` and ``attention_mask``, and ``word_tags`` for a model with
+the word-boundary feature (:mod:`govreport_ner.model.word_embedding`); the tagger feeds the
+inputs its session has."""
 
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from govreport_ner.model.crf import CrfScores
 from govreport_ner.model.modeling import ALIGNMENT_FILE, checkpoint_model_dir
 from govreport_ner.model.tagger import Tagger
 from govreport_ner.model.threads import available_cores
+from govreport_ner.model.word_boundaries import SPECIAL, clause_token_tags
+from govreport_ner.model.word_embedding import WordBoundaryModel
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +43,10 @@ class OnnxTagger(Tagger):
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.session = session
         self._input_names = {i.name for i in session.get_inputs()}
+        self.word_boundaries = "word_tags" in self._input_names
 
-    def _logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        feed = {"input_ids": ids, "attention_mask": mask}
-        return self.session.run(["logits"], {k: v for k, v in feed.items() if k in self._input_names})[0]
+    def _logits(self, inputs) -> np.ndarray:
+        return self.session.run(["logits"], {k: v for k, v in inputs.items() if k in self._input_names})[0]
 
 
 def _fingerprint(model_dir: Path) -> dict:
@@ -55,18 +61,28 @@ def _fingerprint(model_dir: Path) -> dict:
     }
 
 
-def _dummy_batch(tokenizer, aligner):
-    """A padded two-row batch for tracing and checking the export."""
-    ids = aligner.encode("到2025年新建学校12所，完成投资3.5亿元。").ids[:16]
+def _dummy_batch(tokenizer, aligner, word_boundaries: bool = False) -> dict[str, torch.Tensor]:
+    """A padded two-row batch for tracing and checking the export (with word tags when the model takes them)."""
+    text = "到2025年新建学校12所，完成投资3.5亿元。"
+    encoding = aligner.encode(text)
+    ids = encoding.ids[:16]
+    tags = clause_token_tags(text, encoding.spans)[:16] if word_boundaries else []
     rows = [[aligner.first_id, *ids, aligner.last_id], [aligner.first_id, *ids[:5], aligner.last_id]]
+    tag_rows = [[SPECIAL, *tags, SPECIAL], [SPECIAL, *tags[:5], SPECIAL]]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     width = max(map(len, rows))
-    input_ids = torch.full((2, width), pad, dtype=torch.long)
-    mask = torch.zeros((2, width), dtype=torch.long)
+    batch = {
+        "input_ids": torch.full((2, width), pad, dtype=torch.long),
+        "attention_mask": torch.zeros((2, width), dtype=torch.long),
+    }
+    if word_boundaries:
+        batch["word_tags"] = torch.full((2, width), SPECIAL, dtype=torch.long)
     for r, row in enumerate(rows):
-        input_ids[r, : len(row)] = torch.tensor(row)
-        mask[r, : len(row)] = 1
-    return input_ids, mask
+        batch["input_ids"][r, : len(row)] = torch.tensor(row)
+        batch["attention_mask"][r, : len(row)] = 1
+        if word_boundaries:
+            batch["word_tags"][r, : len(row)] = torch.tensor(tag_rows[r])
+    return batch
 
 
 def export_onnx(model, tokenizer, aligner, path: Path, opset: int = 17) -> Path:
@@ -75,29 +91,29 @@ def export_onnx(model, tokenizer, aligner, path: Path, opset: int = 17) -> Path:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    input_ids, mask = _dummy_batch(tokenizer, aligner)
+    batch = _dummy_batch(tokenizer, aligner, isinstance(model, WordBoundaryModel))
+    names = list(batch)  # the forward's order: input_ids, attention_mask[, word_tags]
     axes = {"batch": 0, "sequence": 1}
-    dynamic = {name: {v: k for k, v in axes.items()} for name in ("input_ids", "attention_mask", "logits")}
+    dynamic = {name: {v: k for k, v in axes.items()} for name in (*names, "logits")}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             model.eval(),
-            (input_ids, mask),
+            tuple(batch.values()),
             str(tmp),
-            input_names=["input_ids", "attention_mask"],
+            input_names=names,
             output_names=["logits"],
             dynamic_axes=dynamic,
             opset_version=opset,
             dynamo=False,
         )
     # Check on a different shape than the traced one, with padding: nothing may be baked in.
-    check_ids = torch.cat([input_ids, input_ids[:1]], 0)[:, :-1].contiguous()
-    check_mask = torch.cat([mask, mask[:1]], 0)[:, :-1].contiguous()
+    check = {name: torch.cat([x, x[:1]], 0)[:, :-1].contiguous() for name, x in batch.items()}
     with torch.inference_mode():
-        expected = model(input_ids=check_ids, attention_mask=check_mask).logits.numpy()
+        expected = model(**check).logits.numpy()
     session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-    got = session.run(["logits"], {"input_ids": check_ids.numpy(), "attention_mask": check_mask.numpy()})[0]
-    valid = check_mask.numpy().astype(bool)
+    got = session.run(["logits"], {name: x.numpy() for name, x in check.items()})[0]
+    valid = check["attention_mask"].numpy().astype(bool)
     diff = float(np.abs(expected - got)[valid].max())
     if diff > 1e-3:
         tmp.unlink(missing_ok=True)

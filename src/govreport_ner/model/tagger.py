@@ -3,12 +3,14 @@
 Windows of all clauses given (from many documents) are sorted by length and cut into
 batches of at most ``batch_size`` windows and ``max_tokens`` padded tokens, so short clauses
 go in large batches and long ones in small batches. ``_logits`` is the one method an engine
-(ONNX Runtime, see :mod:`govreport_ner.predict.batch`) overrides.
+(ONNX Runtime, see :mod:`govreport_ner.model.onnx`) overrides; it gets the padded batch as
+named arrays: ``input_ids``, ``attention_mask`` and, for a model with the word-boundary
+feature (``word_boundaries``), ``word_tags``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,8 @@ from govreport_ner.labels import ID2TAG
 from govreport_ner.model.alignment import CharAligner, Window
 from govreport_ner.model.crf import CrfScores, viterbi
 from govreport_ner.model.modeling import checkpoint_model_dir, load_checkpoint
+from govreport_ner.model.word_boundaries import SPECIAL, clause_token_tags
+from govreport_ner.model.word_embedding import WordBoundaryModel
 from govreport_ner.spans import Span, bio_to_spans
 from govreport_ner.text.segment import DEFAULT_MAX_CHARS, segment
 
@@ -47,6 +51,7 @@ class Tagger:
 
     max_tokens: int = DEFAULT_MAX_TOKENS
     on_batch: Callable[[int, int], None] | None = None  # called with (tokens done, tokens in all) per batch
+    word_boundaries: bool = False  # the model takes word-boundary tags (computed here with jieba)
 
     def __init__(
         self, model, tokenizer, aligner: CharAligner, model_version: str = "model", crf: CrfScores | None = None
@@ -57,6 +62,7 @@ class Tagger:
         self.aligner = aligner
         self.model_version = model_version
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self.word_boundaries = isinstance(model, WordBoundaryModel)
 
     @classmethod
     def from_checkpoint(cls, directory: Path | str) -> Tagger:
@@ -71,24 +77,30 @@ class Tagger:
         version = settings.get("model_version", Path(directory).name)
         return cls(model, tokenizer, aligner, version, CrfScores.load(checkpoint_model_dir(directory)))
 
-    def _pad(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
+    def _pad(self, windows: Sequence[Window]) -> dict[str, np.ndarray]:
+        """The model inputs of a batch of windows, padded on the right."""
         width = max(len(w.input_ids) for w in windows)
         ids = np.full((len(windows), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(windows), width), dtype=np.int64)
         for row, window in enumerate(windows):
             ids[row, : len(window.input_ids)] = window.input_ids
             mask[row, : len(window.input_ids)] = 1
-        return ids, mask
+        inputs = {"input_ids": ids, "attention_mask": mask}
+        if self.word_boundaries:
+            tags = np.full((len(windows), width), SPECIAL, dtype=np.int64)
+            for row, window in enumerate(windows):
+                tags[row, : len(window.word_tags)] = window.word_tags
+            inputs["word_tags"] = tags
+        return inputs
 
-    def _logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray | torch.Tensor:
-        """Logits (batch x tokens x tags) of a padded batch."""
+    def _logits(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray | torch.Tensor:
+        """Logits (batch x tokens x tags) of a padded batch (:meth:`_pad`)."""
         with torch.inference_mode():
-            return self.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits
+            return self.model(**{name: torch.from_numpy(array) for name, array in inputs.items()}).logits
 
     def _run(self, windows: Sequence[Window]) -> list[tuple[list[str], list[float]]]:
         """Tags and probabilities of each window (only its own tokens, padding dropped)."""
-        ids, mask = self._pad(windows)
-        logits = self._logits(ids, mask)
+        logits = self._logits(self._pad(windows))
         if self.crf is not None:
             return self._decode_crf(np.asarray(logits, dtype=np.float32), windows)
         if isinstance(logits, np.ndarray):
@@ -116,10 +128,19 @@ class Tagger:
             out.append(([TAG_NAMES[i] for i in path], [float(probs[row, t, i]) for t, i in enumerate(path)]))
         return out
 
+    def _word_tags(self, text: str, spans: Sequence[tuple[int, int]]) -> list[int] | None:
+        """The tokens' word-boundary tags when the model takes them."""
+        return clause_token_tags(text, spans) if self.word_boundaries else None
+
     def predict_clauses(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> list[list[Span]]:
         """Spans (clause-local offsets, with scores) for each clause text."""
         encodings = [self.aligner.encode(t) for t in texts]
-        jobs = [(c, w) for c, enc in enumerate(encodings) if enc.ids for w in self.aligner.windows(enc)]
+        jobs = [
+            (c, w)
+            for c, (text, enc) in enumerate(zip(texts, encodings, strict=True))
+            if enc.ids
+            for w in self.aligner.windows(enc, word_tags=self._word_tags(text, enc.spans))
+        ]
         jobs.sort(key=lambda job: len(job[1].input_ids))
         outputs: dict[int, list] = {c: [] for c in range(len(texts))}
         lengths = [len(w.input_ids) for _, w in jobs]

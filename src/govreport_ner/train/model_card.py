@@ -130,7 +130,7 @@ def model_card(cfg: DictConfig, train_clauses: Dataset, metrics: dict) -> str:
         f"weight decay {t.weight_decay}, O-tag loss weight {t.class_weight_o}, seed {t.seed}, "
         f"clauses oversampled per label {dict(t.get('oversample') or {}) or 'none'}; "
         f"max_length {cfg.model.max_length}, stride {cfg.model.stride}, one token per character: "
-        f"{cfg.model.one_token_per_char}. Training took {metrics['train_seconds']:.0f} s "
+        f"{cfg.model.one_token_per_char}, jieba word-boundary input: {cfg.model.word_boundaries}. Training took {metrics['train_seconds']:.0f} s "
         f"({metrics['train_steps']} steps, {metrics['torch_threads']} threads).",
     ]
     if "test_micro_f1" in metrics:

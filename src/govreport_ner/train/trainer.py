@@ -20,14 +20,17 @@ from govreport_ner.model.alignment import CharAligner
 from govreport_ner.model.crf import BioCRF, CrfScores
 from govreport_ner.model.modeling import build_model, save_checkpoint
 from govreport_ner.model.tagger import Tagger
+from govreport_ner.model.word_boundaries import clause_token_tags
+from govreport_ner.model.word_embedding import WordBoundaryModel
 from govreport_ner.spans import spans_to_bio
+from govreport_ner.train.collator import WindowCollator
 from govreport_ner.train.model_card import write_model_card
 
 log = logging.getLogger(__name__)
 
 
-def encode_windows(dataset: Dataset, aligner: CharAligner) -> Dataset:
-    """Model inputs for every clause: one row per window, labels on tokens."""
+def encode_windows(dataset: Dataset, aligner: CharAligner, word_boundaries: bool = False) -> Dataset:
+    """Model inputs for every clause: one row per window, labels on tokens (and word-boundary tags, if asked)."""
     rows = []
     names = dataset.features["ner_tags"].feature.names
     for example in dataset:
@@ -36,10 +39,16 @@ def encode_windows(dataset: Dataset, aligner: CharAligner) -> Dataset:
             continue
         tags = [names[i] for i in example["ner_tags"]]
         labels = aligner.token_labels(encoding, tags)
-        for window in aligner.windows(encoding, labels):
-            rows.append(
-                {"input_ids": window.input_ids, "attention_mask": [1] * len(window.input_ids), "labels": window.labels}
-            )
+        word_tags = clause_token_tags(example["text"], encoding.spans) if word_boundaries else None
+        for window in aligner.windows(encoding, labels, word_tags):
+            row = {
+                "input_ids": window.input_ids,
+                "attention_mask": [1] * len(window.input_ids),
+                "labels": window.labels,
+            }
+            if word_boundaries:
+                row["word_tags"] = window.word_tags
+            rows.append(row)
     return Dataset.from_list(rows)
 
 
@@ -167,7 +176,7 @@ def tensorboard_callbacks(cfg: DictConfig, output_dir: Path) -> list:
 
 def train(cfg: DictConfig) -> dict:
     """Train, evaluate on the held-out regions, and write the checkpoint and reports to ``output_dir``."""
-    from transformers import DataCollatorForTokenClassification, set_seed
+    from transformers import set_seed
 
     output_dir = Path(cfg.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -180,11 +189,14 @@ def train(cfg: DictConfig) -> dict:
     splits = split_by_region(dataset, resolve_holdout(cfg.data))
     train_clauses, test_clauses = splits["train"], splits.get("test")
     tokenizer, model = build_model(cfg.model, train_clauses["text"], seed=cfg.trainer.seed)
+    word_boundaries = bool(cfg.model.word_boundaries)
+    if word_boundaries:
+        model = WordBoundaryModel(model)  # its forward takes word_tags, so the Trainer keeps the column
     if cfg.model.crf:
         model.crf = BioCRF()  # a submodule: trained, checkpointed and resumed with the encoder
     aligner = CharAligner(tokenizer, cfg.model.one_token_per_char, cfg.model.max_length, cfg.model.stride)
     fit_clauses = oversample_labels(train_clauses, dict(cfg.trainer.oversample or {}))
-    train_windows = encode_windows(fit_clauses, aligner)
+    train_windows = encode_windows(fit_clauses, aligner, word_boundaries)
     log.info(
         "train: %d clauses -> %d windows; test: %d clauses",
         len(train_clauses),
@@ -196,8 +208,8 @@ def train(cfg: DictConfig) -> dict:
         model=model,
         args=training_arguments(cfg, output_dir, test_clauses is not None),
         train_dataset=train_windows,
-        eval_dataset=encode_windows(test_clauses, aligner) if test_clauses is not None else None,
-        data_collator=DataCollatorForTokenClassification(tokenizer),
+        eval_dataset=encode_windows(test_clauses, aligner, word_boundaries) if test_clauses is not None else None,
+        data_collator=WindowCollator(tokenizer),
         processing_class=tokenizer,
         callbacks=tensorboard_callbacks(cfg, output_dir),
         compute_loss_func=crf_loss(model.crf) if cfg.model.crf else weighted_loss(cfg.trainer.class_weight_o),
