@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_error_analysis_notebook_runs_on_the_smoke_checkpoint(tmp_path, monkeypatch):
     from hydra import compose, initialize_config_dir
 
-    from govreport_ner.train.trainer import train
+    from govreport_ner.commands.train import train_command as train
 
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         cfg = compose(

@@ -158,17 +158,27 @@ def test_evaluation_clauses_are_the_clauses_prediction_tags():
     assert sorted(zip(dataset["doc_id"], dataset["start"], dataset["end"], strict=True)) == sorted(tagged)
 
 
-def test_gold_settings_adapter_and_the_trainers_call_until_its_refactor():
-    """``commands.config.gold_settings`` reads the ``data`` group; ``train/trainer.py`` still passes
-    ``cfg.data`` itself to ``load_gold_dataset``/``resolve_holdout``, which must give the same."""
-    from govreport_ner.commands.config import gold_settings
-    from govreport_ner.data.gold import GoldSettings, load_gold_dataset, resolve_holdout
+def test_config_groups_become_plain_settings():
+    """The commands hand the stages plain settings: every key of a group is a field, none is left unread."""
+    from dataclasses import FrozenInstanceError
 
-    cfg = _cfg("train", "data.holdout=[xunxian,dongxing]")
+    from omegaconf import OmegaConf
+
+    from govreport_ner.commands.config import gold_settings, settings_from
+    from govreport_ner.commands.train import train_run
+    from govreport_ner.data.gold import GoldSettings, resolve_holdout
+    from govreport_ner.train.settings import TrainerSettings
+
+    cfg = _cfg("train", "+experiment=e5_small", "data.holdout=[xunxian,dongxing]", "trainer.oversample={DEADLINE: 4}")
     settings = gold_settings(cfg.data)
-    assert isinstance(settings, GoldSettings)
-    assert settings.holdout == ["xunxian", "dongxing"] and settings.max_chars == cfg.data.max_chars
-    assert resolve_holdout(settings) == resolve_holdout(cfg.data) == ["浚县", "东兴市"]
+    assert isinstance(settings, GoldSettings) and settings.max_chars == cfg.data.max_chars
+    assert settings.holdout == ["xunxian", "dongxing"] and resolve_holdout(settings) == ["浚县", "东兴市"]
     assert gold_settings(cfg.data, holdout=None).holdout is None
-    by_settings, by_cfg = load_gold_dataset(settings)[0], load_gold_dataset(cfg.data)[0]
-    assert by_settings["id"] == by_cfg["id"]
+    run = train_run(cfg)
+    assert run.model.crf is True and run.trainer.epochs == cfg.trainer.epochs
+    assert run.trainer.oversample == {"DEADLINE": 4} and type(run.trainer.oversample) is dict
+    assert run.gold == settings and run.cross_region is None
+    with pytest.raises(FrozenInstanceError):
+        run.trainer.epochs = 1
+    with pytest.raises(ValueError, match=r"no setting\(s\) \['epoch'\]"):
+        settings_from(TrainerSettings, OmegaConf.create({**OmegaConf.to_container(cfg.trainer), "epoch": 3}))

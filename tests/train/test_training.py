@@ -13,9 +13,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 
 from govreport_ner.commands.config import CONFIG_DIR
+from govreport_ner.commands.train import train_command as train
 from govreport_ner.model.modeling import ModelLoadError, load_pretrained
 from govreport_ner.model.tagger import Tagger
-from govreport_ner.train.trainer import train
 
 pytestmark = pytest.mark.slow  # runs a script, trains, or executes a notebook
 
@@ -100,7 +100,7 @@ def test_resume_from_the_last_checkpoint(tmp_path, model_overrides):
         "+experiment=smoke",
         *model_overrides,
         "trainer.save_strategy=steps",
-        "+trainer.save_steps=1",
+        "trainer.save_steps=1",
         "trainer.keep_checkpoints=true",  # as if the first run had been interrupted
         f"data.gold={ROOT / 'annotations' / 'gold'}",
         f"data.seed_dir={ROOT / 'seeds'}",
@@ -130,7 +130,7 @@ def test_a_finished_run_removes_its_intermediate_checkpoints(tmp_path):
     common = [
         "+experiment=smoke",
         "trainer.save_strategy=steps",
-        "+trainer.save_steps=1",
+        "trainer.save_steps=1",
         "trainer.max_steps=2",
         f"data.gold={ROOT / 'annotations' / 'gold'}",
         f"data.seed_dir={ROOT / 'seeds'}",

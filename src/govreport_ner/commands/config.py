@@ -4,14 +4,16 @@ and the adapters from config groups to the plain settings of the stages."""
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 if TYPE_CHECKING:
     from govreport_ner.data.gold import GoldSettings
 
+T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 CONFIG_DIR = str(PROJECT_ROOT / "configs")
 
@@ -38,23 +40,26 @@ def to_container(cfg: DictConfig) -> dict:
     return OmegaConf.to_container(cfg, resolve=True)
 
 
+def settings_from(cls: type[T], group: DictConfig, **changes) -> T:
+    """A config group as the frozen dataclass ``cls`` of a stage; ``changes`` replace some values.
+
+    Every key of the group must be a field (a key no code reads is an error, not a silent
+    no-op), and every field without a default must be in the group.
+    """
+    values = OmegaConf.to_container(group, resolve=True)
+    names = {f.name for f in fields(cls)}
+    unknown = set(values) - names
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no setting(s) {sorted(unknown)}; known: {sorted(names)}")
+    return cls(**{**values, **changes})
+
+
 def gold_settings(data_cfg: DictConfig, **changes) -> GoldSettings:
     """The ``data`` config group as :class:`~govreport_ner.data.gold.GoldSettings`; ``changes``
-    replace some of its values (``holdout=...``, ``folds=...``).
-
-    ``train/trainer.py`` still passes ``cfg.data`` itself to ``load_gold_dataset`` and
-    ``resolve_holdout`` (the DictConfig has the same keys); it is to call this adapter instead.
-    """
-    from dataclasses import fields
-
+    replace some of its values (``holdout=...``, ``folds=...``)."""
     from govreport_ner.data.gold import GoldSettings
 
-    values = {f.name: data_cfg[f.name] for f in fields(GoldSettings)}
-    values.update(changes)
-    holdout = values["holdout"]
-    if isinstance(holdout, ListConfig):
-        values["holdout"] = [str(name) for name in holdout]
-    return GoldSettings(**values)
+    return settings_from(GoldSettings, data_cfg, **changes)
 
 
 register_resolvers()

@@ -5,13 +5,27 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
+from govreport_ner.commands.config import gold_settings, settings_from
 from govreport_ner.commands.errors import expected_errors
+from govreport_ner.train.settings import ModelSettings, TrainerSettings, TrainRun
 from govreport_ner.train.trainer import train
 
 # What a run leaves in output_dir before its first checkpoint: Hydra's folder and the config.
 SETUP_FILES = {"hydra", "config.yaml"}
+
+
+def train_run(cfg: DictConfig) -> TrainRun:
+    """The composed ``train`` config as the plain settings of one training run."""
+    return TrainRun(
+        name=cfg.name,
+        output_dir=Path(cfg.output_dir),
+        gold=gold_settings(cfg.data),
+        model=settings_from(ModelSettings, cfg.model),
+        trainer=settings_from(TrainerSettings, cfg.trainer),
+        cross_region=cfg.model_card.cross_region,
+    )
 
 
 def train_command(cfg: DictConfig) -> dict:
@@ -20,10 +34,13 @@ def train_command(cfg: DictConfig) -> dict:
     A run that stops with an expected error before it saved anything (no hub, bad data)
     removes the run folder it created, so that no empty ``runs/<name>/holdout-...`` is left.
     """
-    output_dir = Path(cfg.output_dir)
+    run = train_run(cfg)
+    output_dir = run.output_dir
     had_results = output_dir.is_dir() and any(p.name not in SETUP_FILES for p in output_dir.iterdir())
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
     try:
-        return train(cfg)
+        return train(run)
     except expected_errors():
         if not had_results:
             remove_setup_only_run(output_dir)

@@ -133,7 +133,7 @@ def build_tiny(
 
 
 def build_model(model_cfg, train_texts: Iterable[str], seed: int = 0):
-    """Tokenizer and model for a ``model/`` config group entry."""
+    """Tokenizer and model for the ``model`` settings (:class:`govreport_ner.train.settings.ModelSettings`)."""
     if model_cfg.kind == "tiny":
         return build_tiny(
             train_texts,

@@ -6,15 +6,16 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import yaml
 from datasets import Dataset
-from omegaconf import DictConfig, OmegaConf
 
 from govreport_ner.labels import CHINESE_NAMES, LABELS
+from govreport_ner.train.settings import TrainRun
 
 
-def _front_matter(cfg: DictConfig) -> str:
+def _front_matter(run: TrainRun) -> str:
     """YAML metadata read by the Hugging Face hub."""
-    base = str(cfg.model.name_or_path or "a small BERT built from the training data (tiny)")
+    base = str(run.model.name_or_path or "a small BERT built from the training data (tiny)")
     meta = {
         "language": ["zh"],
         "license": "mit",
@@ -24,14 +25,14 @@ def _front_matter(cfg: DictConfig) -> str:
         "base_model": base,
         "metrics": ["f1", "precision", "recall"],
     }
-    return "---\n" + OmegaConf.to_yaml(OmegaConf.create(meta)) + "---\n"
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n"
 
 
-def _training_data(cfg: DictConfig, train_clauses: Dataset) -> list[str]:
+def _training_data(run: TrainRun, train_clauses: Dataset) -> list[str]:
     counts = Counter(s["label"] for spans in train_clauses["spans"] for s in spans)
     regions, provinces = set(train_clauses["region"]), set(train_clauses["province"])
     rows = [f"| {label} ({CHINESE_NAMES[label]}) | {counts[label]} |" for label in LABELS]
-    holdout = OmegaConf.to_container(cfg.data.holdout) if OmegaConf.is_list(cfg.data.holdout) else cfg.data.holdout
+    holdout = run.gold.holdout
     return [
         "## Training data",
         "",
@@ -41,7 +42,7 @@ def _training_data(cfg: DictConfig, train_clauses: Dataset) -> list[str]:
             "Gold: five seed report excerpts and standoff annotations over excerpts of the cities-2024 corpus "
             "(two independent passes on a third, review elsewhere, adjudication; see the project's "
             "annotations/README.md). "
-            if cfg.data.corpus_gold
+            if run.gold.corpus_gold
             else "Gold: the five seed report excerpts (annotations/gold). "
         )
         + "Annotators were AI-agent sessions working from the guidelines.",
@@ -94,20 +95,20 @@ def _rules_do_better(summary: dict) -> list[str]:
     ]
 
 
-def model_card(cfg: DictConfig, train_clauses: Dataset, metrics: dict) -> str:
+def model_card(run: TrainRun, train_clauses: Dataset, metrics: dict) -> str:
     """The card's Markdown: description, data, cross-region scores, use, limits, training settings."""
-    t = cfg.trainer
+    t = run.trainer
     lines = [
-        _front_matter(cfg),
-        f"# govreport-ner: {cfg.name}",
+        _front_matter(run),
+        f"# govreport-ner: {run.name}",
         "",
         "A character-exact token classifier for Chinese government work reports (政府工作报告): "
         + ", ".join(f"{label} ({CHINESE_NAMES[label]})" for label in LABELS)
-        + f". Output layer: {'CRF (Viterbi decoding with BIO constraints, crf.json)' if cfg.model.crf else 'softmax'}.",
+        + f". Output layer: {'CRF (Viterbi decoding with BIO constraints, crf.json)' if run.model.crf else 'softmax'}.",
         "",
-        *_training_data(cfg, train_clauses),
+        *_training_data(run, train_clauses),
         "",
-        *_cross_region(cfg.model_card.cross_region),
+        *_cross_region(run.cross_region),
         "",
         "## Intended use",
         "",
@@ -128,9 +129,10 @@ def model_card(cfg: DictConfig, train_clauses: Dataset, metrics: dict) -> str:
         "",
         f"epochs {t.epochs}, batch size {t.batch_size}, learning rate {t.learning_rate}, warmup {t.warmup_ratio}, "
         f"weight decay {t.weight_decay}, O-tag loss weight {t.class_weight_o}, seed {t.seed}, "
-        f"clauses oversampled per label {dict(t.get('oversample') or {}) or 'none'}; "
-        f"max_length {cfg.model.max_length}, stride {cfg.model.stride}, one token per character: "
-        f"{cfg.model.one_token_per_char}, jieba word-boundary input: {cfg.model.word_boundaries}. Training took {metrics['train_seconds']:.0f} s "
+        f"clauses oversampled per label {t.oversample or 'none'}; "
+        f"max_length {run.model.max_length}, stride {run.model.stride}, one token per character: "
+        f"{run.model.one_token_per_char}, jieba word-boundary input: {run.model.word_boundaries}. "
+        f"Training took {metrics['train_seconds']:.0f} s "
         f"({metrics['train_steps']} steps, {metrics['torch_threads']} threads).",
     ]
     if "test_micro_f1" in metrics:
@@ -141,8 +143,8 @@ def model_card(cfg: DictConfig, train_clauses: Dataset, metrics: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_model_card(cfg: DictConfig, model_dir: Path, train_clauses: Dataset, metrics: dict) -> Path:
+def write_model_card(run: TrainRun, model_dir: Path, train_clauses: Dataset, metrics: dict) -> Path:
     """Write ``model_dir/README.md``."""
     path = Path(model_dir) / "README.md"
-    path.write_text(model_card(cfg, train_clauses, metrics), encoding="utf-8")
+    path.write_text(model_card(run, train_clauses, metrics), encoding="utf-8")
     return path

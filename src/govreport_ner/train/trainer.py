@@ -10,7 +10,6 @@ from pathlib import Path
 
 import torch
 from datasets import Dataset
-from omegaconf import DictConfig, OmegaConf
 
 from govreport_ner.data.dataset import example_spans, oversample_labels, split_by_region
 from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
@@ -25,6 +24,7 @@ from govreport_ner.model.word_embedding import WordBoundaryModel
 from govreport_ner.spans import spans_to_bio
 from govreport_ner.train.collator import WindowCollator
 from govreport_ner.train.model_card import write_model_card
+from govreport_ner.train.settings import TrainerSettings, TrainRun
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +135,10 @@ def last_checkpoint(output_dir: Path) -> str | None:
     return get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
 
 
-def training_arguments(cfg: DictConfig, output_dir: Path, has_eval: bool):
-    """TrainingArguments from the ``trainer/`` config group."""
+def training_arguments(t: TrainerSettings, output_dir: Path, has_eval: bool):
+    """TrainingArguments from the trainer settings."""
     from transformers import TrainingArguments
 
-    t = cfg.trainer
     eval_strategy = t.eval_strategy if has_eval else "no"
     return TrainingArguments(
         output_dir=str(output_dir / "checkpoints"),
@@ -154,6 +153,7 @@ def training_arguments(cfg: DictConfig, output_dir: Path, has_eval: bool):
         data_seed=t.seed,
         eval_strategy=eval_strategy,
         save_strategy=t.save_strategy,
+        save_steps=t.save_steps,
         save_total_limit=t.save_total_limit,
         logging_steps=t.logging_steps,
         report_to="none",  # TensorBoard, when asked, through tensorboard_callbacks (its own log folder)
@@ -164,9 +164,9 @@ def training_arguments(cfg: DictConfig, output_dir: Path, has_eval: bool):
     )
 
 
-def tensorboard_callbacks(cfg: DictConfig, output_dir: Path) -> list:
+def tensorboard_callbacks(enabled: bool, output_dir: Path) -> list:
     """A TensorBoard logger writing to ``output_dir/tensorboard`` (``tensorboard --logdir runs``), if asked."""
-    if not cfg.trainer.tensorboard:
+    if not enabled:
         return []
     from torch.utils.tensorboard import SummaryWriter
     from transformers.integrations import TensorBoardCallback
@@ -174,28 +174,27 @@ def tensorboard_callbacks(cfg: DictConfig, output_dir: Path) -> list:
     return [TensorBoardCallback(SummaryWriter(log_dir=str(output_dir / "tensorboard")))]
 
 
-def train(cfg: DictConfig) -> dict:
-    """Train, evaluate on the held-out regions, and write the checkpoint and reports to ``output_dir``."""
+def train(run: TrainRun) -> dict:
+    """Train, evaluate on the held-out regions, and write the checkpoint and reports to ``run.output_dir``."""
     from transformers import set_seed
 
-    output_dir = Path(cfg.output_dir)
+    output_dir, t = Path(run.output_dir), run.trainer
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
-    if cfg.trainer.num_threads:
-        torch.set_num_threads(cfg.trainer.num_threads)
-    set_seed(cfg.trainer.seed)
+    if t.num_threads:
+        torch.set_num_threads(t.num_threads)
+    set_seed(t.seed)
 
-    dataset, _ = load_gold_dataset(cfg.data)
-    splits = split_by_region(dataset, resolve_holdout(cfg.data))
+    dataset, _ = load_gold_dataset(run.gold)
+    splits = split_by_region(dataset, resolve_holdout(run.gold))
     train_clauses, test_clauses = splits["train"], splits.get("test")
-    tokenizer, model = build_model(cfg.model, train_clauses["text"], seed=cfg.trainer.seed)
-    word_boundaries = bool(cfg.model.word_boundaries)
+    tokenizer, model = build_model(run.model, train_clauses["text"], seed=t.seed)
+    word_boundaries = run.model.word_boundaries
     if word_boundaries:
         model = WordBoundaryModel(model)  # its forward takes word_tags, so the Trainer keeps the column
-    if cfg.model.crf:
+    if run.model.crf:
         model.crf = BioCRF()  # a submodule: trained, checkpointed and resumed with the encoder
-    aligner = CharAligner(tokenizer, cfg.model.one_token_per_char, cfg.model.max_length, cfg.model.stride)
-    fit_clauses = oversample_labels(train_clauses, dict(cfg.trainer.oversample or {}))
+    aligner = CharAligner(tokenizer, run.model.one_token_per_char, run.model.max_length, run.model.stride)
+    fit_clauses = oversample_labels(train_clauses, t.oversample or {})
     train_windows = encode_windows(fit_clauses, aligner, word_boundaries)
     log.info(
         "train: %d clauses -> %d windows; test: %d clauses",
@@ -206,16 +205,16 @@ def train(cfg: DictConfig) -> dict:
 
     trainer = _trainer_class()(
         model=model,
-        args=training_arguments(cfg, output_dir, test_clauses is not None),
+        args=training_arguments(t, output_dir, test_clauses is not None),
         train_dataset=train_windows,
         eval_dataset=encode_windows(test_clauses, aligner, word_boundaries) if test_clauses is not None else None,
         data_collator=WindowCollator(tokenizer),
         processing_class=tokenizer,
-        callbacks=tensorboard_callbacks(cfg, output_dir),
-        compute_loss_func=crf_loss(model.crf) if cfg.model.crf else weighted_loss(cfg.trainer.class_weight_o),
+        callbacks=tensorboard_callbacks(t.tensorboard, output_dir),
+        compute_loss_func=crf_loss(model.crf) if run.model.crf else weighted_loss(t.class_weight_o),
     )
     trainer.eval_clauses, trainer.aligner = test_clauses, aligner
-    resume = last_checkpoint(output_dir) if cfg.trainer.resume else None
+    resume = last_checkpoint(output_dir) if t.resume else None
     if resume:
         log.info("resuming from %s", resume)
     started = time.perf_counter()
@@ -223,10 +222,10 @@ def train(cfg: DictConfig) -> dict:
     seconds = time.perf_counter() - started
 
     alignment = {
-        "one_token_per_char": cfg.model.one_token_per_char,
-        "max_length": cfg.model.max_length,
-        "stride": cfg.model.stride,
-        "model_version": f"{cfg.name}-{output_dir.name}",
+        "one_token_per_char": run.model.one_token_per_char,
+        "max_length": run.model.max_length,
+        "stride": run.model.stride,
+        "model_version": f"{run.name}-{output_dir.name}",
     }
     crf = crf_scores(trainer.model)
     if crf is not None:
@@ -238,27 +237,25 @@ def train(cfg: DictConfig) -> dict:
         "train_loss": result.training_loss,
         "train_seconds": seconds,
         "train_steps": result.global_step,
-        "epochs": cfg.trainer.epochs,
+        "epochs": t.epochs,
         "train_clauses": len(train_clauses),
         "train_clauses_oversampled": len(fit_clauses),
         "train_windows": len(train_windows),
-        "holdout": OmegaConf.to_container(cfg.data.holdout)
-        if OmegaConf.is_list(cfg.data.holdout)
-        else cfg.data.holdout,
+        "holdout": run.gold.holdout,
         "torch_threads": torch.get_num_threads(),
         **boundary_loss_rate(train_clauses, aligner),
     }
     if test_clauses is not None:
         tagger = Tagger(trainer.model.eval(), tokenizer, aligner, crf=crf)
-        test_metrics, _ = evaluate_tagger(tagger, test_clauses, cfg.trainer.eval_batch_size)
+        test_metrics, _ = evaluate_tagger(tagger, test_clauses, t.eval_batch_size)
         metrics.update({f"test_{k}": v for k, v in test_metrics.items()})
         metrics["test_clauses"] = len(test_clauses)
     (output_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
     with (output_dir / "train_log.jsonl").open("w", encoding="utf-8") as handle:
         for row in trainer.state.log_history:
             handle.write(json.dumps(row) + "\n")
-    card = write_model_card(cfg, model_dir, train_clauses, metrics)
-    if not cfg.trainer.keep_checkpoints:  # the model is in model/; the rest is hundreds of MB
+    card = write_model_card(run, model_dir, train_clauses, metrics)
+    if not t.keep_checkpoints:  # the model is in model/; the rest is hundreds of MB
         shutil.rmtree(output_dir / "checkpoints", ignore_errors=True)
     log.info("metrics: %s", json.dumps(metrics, ensure_ascii=False))
     log.info("model card: %s", card)
