@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_error_analysis_notebook_runs_on_the_smoke_checkpoint(tmp_path, monkeypatch):
     from hydra import compose, initialize_config_dir
 
-    from govreport_ner.commands.train import train_command as train
+    from govreport_ner.commands.train import train_command
 
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         cfg = compose(
@@ -29,7 +29,7 @@ def test_error_analysis_notebook_runs_on_the_smoke_checkpoint(tmp_path, monkeypa
                 f"data.seed_dir={ROOT / 'seeds'}",
             ],
         )
-    train(cfg)
+    train_command(cfg)
     monkeypatch.setenv("GOVREPORT_CHECKPOINT", str(tmp_path))
     monkeypatch.setenv("GOVREPORT_ROOT", str(ROOT))
     notebook = nbformat.read(ROOT / "notebooks" / "error_analysis.ipynb", as_version=4)

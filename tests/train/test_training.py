@@ -13,7 +13,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 
 from govreport_ner.commands.config import CONFIG_DIR
-from govreport_ner.commands.train import train_command as train
+from govreport_ner.commands.train import train_command
 from govreport_ner.model.modeling import ModelLoadError, load_pretrained
 from govreport_ner.model.tagger import Tagger
 
@@ -59,7 +59,7 @@ def test_every_experiment_trains_one_step_with_the_tiny_model(experiment, tmp_pa
             *seed_gold_holding_out_dongxing(tmp_path),
         ]
     )
-    metrics = train(cfg)
+    metrics = train_command(cfg)
     assert metrics["train_steps"] == 1
     assert metrics["holdout"] == "dongxing" and metrics["test_clauses"] > 0
     assert 0.0 <= metrics["test_micro_f1"] <= 1.0
@@ -77,7 +77,7 @@ def test_every_experiment_trains_one_step_with_the_tiny_model(experiment, tmp_pa
 def test_oversampling_adds_copies_of_clauses_with_the_label(tmp_path):
     overrides = ["+experiment=smoke", "data=seeds", "model=tiny", "trainer.max_steps=1", "trainer.save_strategy=no"]
     cfg = compose_train([*overrides, "trainer.oversample={DEADLINE: 3}", *seed_gold_holding_out_dongxing(tmp_path)])
-    metrics = train(cfg)
+    metrics = train_command(cfg)
     extra = metrics["train_clauses_oversampled"] - metrics["train_clauses"]
     assert extra > 0 and extra % 2 == 0  # two copies more of each clause with a DEADLINE
     assert "{'DEADLINE': 3}" in (tmp_path / "model" / "README.md").read_text(encoding="utf-8")
@@ -106,9 +106,9 @@ def test_resume_from_the_last_checkpoint(tmp_path, model_overrides):
         f"data.seed_dir={ROOT / 'seeds'}",
         f"output_dir={tmp_path}",
     ]
-    first = train(compose_train([*common, "trainer.max_steps=2"]))
+    first = train_command(compose_train([*common, "trainer.max_steps=2"]))
     assert first["train_steps"] == 2 and (tmp_path / "checkpoints" / "checkpoint-2").is_dir()
-    second = train(compose_train([*common, "trainer.max_steps=3"]))
+    second = train_command(compose_train([*common, "trainer.max_steps=3"]))
     assert second["train_steps"] == 3
     log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
     steps = [row["step"] for row in log if "loss" in row]
@@ -135,10 +135,10 @@ def test_a_finished_run_removes_its_intermediate_checkpoints(tmp_path):
         f"data.gold={ROOT / 'annotations' / 'gold'}",
         f"data.seed_dir={ROOT / 'seeds'}",
     ]
-    train(compose_train([*common, f"output_dir={tmp_path / 'a'}"]))
+    train_command(compose_train([*common, f"output_dir={tmp_path / 'a'}"]))
     assert not (tmp_path / "a" / "checkpoints").exists()
     assert (tmp_path / "a" / "model" / "config.json").exists()
-    train(compose_train([*common, f"output_dir={tmp_path / 'b'}", "trainer.keep_checkpoints=true"]))
+    train_command(compose_train([*common, f"output_dir={tmp_path / 'b'}", "trainer.keep_checkpoints=true"]))
     assert (tmp_path / "b" / "checkpoints" / "checkpoint-2").is_dir()
 
 
@@ -195,7 +195,7 @@ def test_crf_layer_trains_saves_and_decodes_the_same_with_torch_and_onnx(tmp_pat
             *seed_gold_holding_out_dongxing(tmp_path),
         ]
     )
-    metrics = train(cfg)
+    metrics = train_command(cfg)
     assert metrics["train_steps"] == 30
     assert CrfScores.load(tmp_path / "model") is not None
     tagger = Tagger.from_checkpoint(tmp_path)
@@ -219,7 +219,7 @@ def test_word_boundaries_train_save_and_predict_the_same_with_torch_and_onnx(tmp
 
     overrides = ["+experiment=smoke", "model.word_boundaries=true", f"model.crf={str(crf).lower()}"]
     cfg = compose_train([*overrides, *seed_gold_holding_out_dongxing(tmp_path)])
-    metrics = train(cfg)
+    metrics = train_command(cfg)
     assert metrics["train_steps"] == 4 and 0.0 <= metrics["test_micro_f1"] <= 1.0
     model_dir = tmp_path / "model"
     assert json.loads((model_dir / "govreport_ner.json").read_text())["word_boundaries"] is True
