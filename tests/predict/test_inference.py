@@ -509,3 +509,13 @@ def test_model_plus_rules_hybrid_takes_rule_labels_from_the_rules():
     # the model's PROGRAM overlaps the rule QUANTITY (rules win), its DEADLINE is not its to give
     assert [(s.label, s.text) for s in spans] == [("QUANTITY", "1万"), ("UNIT", "亩")]
     assert all(text[s.start : s.end] == s.text for s in spans)
+
+
+def test_summary_line_says_which_system_decided_each_label():
+    from govreport_ner.predict.batch import Summary
+
+    hybrid = Summary(model_version="m", engine="onnx fp32", rule_labels=("QUANTITY", "UNIT")).format_text()
+    assert "labels: QUANTITY, UNIT from the rules, the others from the model" in hybrid
+    alone = Summary(model_version="m", engine="torch").format_text()
+    assert "labels: all from the model (rule_labels=[...] for the model+rules hybrid)" in alone
+    assert "labels:" not in Summary(model_version="rules-0.1", engine="rules").format_text().splitlines()[0]

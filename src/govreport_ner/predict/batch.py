@@ -174,15 +174,19 @@ class Summary:
             "exit_code": self.exit_code,
         }
 
+    def _label_sources(self) -> str:
+        """Which system decided which labels (the hybrid, or a model alone)."""
+        if self.rule_labels:
+            return f"; labels: {', '.join(self.rule_labels)} from the rules, the others from the model"
+        if self.engine and self.engine != "rules":
+            return "; labels: all from the model (rule_labels=[...] for the model+rules hybrid)"
+        return ""
+
     def format_text(self) -> str:
         lines = [
             f"predicted {self.documents} documents ({self.characters:,} characters) with {self.model_version}"
             + f" (engine: {self.engine or '?'}; runner: {self.runner})"
-            + (
-                f"; labels: {', '.join(self.rule_labels)} from the rules, the others from the model"
-                if self.rule_labels
-                else ""
-            )
+            + self._label_sources()
             + (f", shard {self.shard}" if self.shard else "")
             + (f"; {self.resumed} already done (resume)" if self.resumed else ""),
             f"  {self.entities:,} entities"
