@@ -46,7 +46,7 @@ def settings_from(cls: type[T], group: DictConfig, **changes) -> T:
     Every key of the group must be a field (a key no code reads is an error, not a silent
     no-op), and every field without a default must be in the group.
     """
-    values = OmegaConf.to_container(group, resolve=True)
+    values = to_container(group)
     names = {f.name for f in fields(cls)}
     unknown = set(values) - names
     if unknown:

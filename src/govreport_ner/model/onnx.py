@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from govreport_ner.model.alignment import CharAligner
+from govreport_ner.model.alignment import CharAligner, Window
 from govreport_ner.model.crf import CrfScores
 from govreport_ner.model.modeling import ALIGNMENT_FILE, checkpoint_model_dir
-from govreport_ner.model.tagger import Tagger
+from govreport_ner.model.tagger import Tagger, pad_windows
 from govreport_ner.model.threads import available_cores
 from govreport_ner.model.word_boundaries import SPECIAL, clause_token_tags
 from govreport_ner.model.word_embedding import WordBoundaryModel
@@ -67,22 +67,12 @@ def _dummy_batch(tokenizer, aligner, word_boundaries: bool = False) -> dict[str,
     encoding = aligner.encode(text)
     ids = encoding.ids[:16]
     tags = clause_token_tags(text, encoding.spans)[:16] if word_boundaries else []
-    rows = [[aligner.first_id, *ids, aligner.last_id], [aligner.first_id, *ids[:5], aligner.last_id]]
-    tag_rows = [[SPECIAL, *tags, SPECIAL], [SPECIAL, *tags[:5], SPECIAL]]
+    windows = [
+        Window(0, n, [aligner.first_id, *ids[:n], aligner.last_id], word_tags=[SPECIAL, *tags[:n], SPECIAL])
+        for n in (len(ids), 5)
+    ]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    width = max(map(len, rows))
-    batch = {
-        "input_ids": torch.full((2, width), pad, dtype=torch.long),
-        "attention_mask": torch.zeros((2, width), dtype=torch.long),
-    }
-    if word_boundaries:
-        batch["word_tags"] = torch.full((2, width), SPECIAL, dtype=torch.long)
-    for r, row in enumerate(rows):
-        batch["input_ids"][r, : len(row)] = torch.tensor(row)
-        batch["attention_mask"][r, : len(row)] = 1
-        if word_boundaries:
-            batch["word_tags"][r, : len(row)] = torch.tensor(tag_rows[r])
-    return batch
+    return {name: torch.from_numpy(array) for name, array in pad_windows(windows, pad, word_boundaries).items()}
 
 
 def export_onnx(model, tokenizer, aligner, path: Path, opset: int = 17) -> Path:

@@ -46,6 +46,23 @@ def batch_windows(lengths: Sequence[int], batch_size: int, max_tokens: int) -> l
     return batches
 
 
+def pad_windows(windows: Sequence[Window], pad_id: int, word_boundaries: bool) -> dict[str, np.ndarray]:
+    """Model inputs of a batch of windows, padded on the right: ``input_ids``, ``attention_mask``,
+    and ``word_tags`` (padded with the special tag) for a model with the word-boundary feature."""
+    width = max(len(w.input_ids) for w in windows)
+    ids = np.full((len(windows), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(windows), width), dtype=np.int64)
+    tags = np.full((len(windows), width), SPECIAL, dtype=np.int64)
+    for row, window in enumerate(windows):
+        ids[row, : len(window.input_ids)] = window.input_ids
+        mask[row, : len(window.input_ids)] = 1
+        tags[row, : len(window.word_tags)] = window.word_tags
+    inputs = {"input_ids": ids, "attention_mask": mask}
+    if word_boundaries:
+        inputs["word_tags"] = tags
+    return inputs
+
+
 class Tagger:
     """Tags clause texts with a token-classification model, character-exact."""
 
@@ -79,19 +96,7 @@ class Tagger:
 
     def _pad(self, windows: Sequence[Window]) -> dict[str, np.ndarray]:
         """The model inputs of a batch of windows, padded on the right."""
-        width = max(len(w.input_ids) for w in windows)
-        ids = np.full((len(windows), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(windows), width), dtype=np.int64)
-        for row, window in enumerate(windows):
-            ids[row, : len(window.input_ids)] = window.input_ids
-            mask[row, : len(window.input_ids)] = 1
-        inputs = {"input_ids": ids, "attention_mask": mask}
-        if self.word_boundaries:
-            tags = np.full((len(windows), width), SPECIAL, dtype=np.int64)
-            for row, window in enumerate(windows):
-                tags[row, : len(window.word_tags)] = window.word_tags
-            inputs["word_tags"] = tags
-        return inputs
+        return pad_windows(windows, self.pad_id, self.word_boundaries)
 
     def _logits(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray | torch.Tensor:
         """Logits (batch x tokens x tags) of a padded batch (:meth:`_pad`)."""
