@@ -51,6 +51,19 @@ def test_names_that_are_not_names_are_dropped():
     assert marks(text, snap_spans(text, spans)) == [("PROJECT", "城市更新项目")]
 
 
+def test_names_may_open_or_close_with_a_pair_they_hold():
+    """Quoted and bracketed names are names (13% of gold PROGRAM spans start with “); a stray mark is not."""
+    text = "深化“放管服”改革，建设保税物流中心（B型），落实《乡村振兴规划》，推进改革”行动。"
+    spans = spans_of(
+        text, "“放管服”改革 PROGRAM", "保税物流中心（B型） PROJECT", "《乡村振兴规划》 PROGRAM", "推进改革” PROGRAM"
+    )
+    assert marks(text, snap_spans(text, spans)) == [
+        ("PROGRAM", "“放管服”改革"),
+        ("PROJECT", "保税物流中心（B型）"),
+        ("PROGRAM", "《乡村振兴规划》"),
+    ]
+
+
 def test_rule_spans_are_unchanged():
     from govreport_ner.extract.rules import tag_clause
 

@@ -20,8 +20,9 @@ The steps, in order:
    overlapping a quantity starts where the quantity ends.
 3. **PROJECT/PROGRAM** spans are kept only when they look like names: at least two
    characters, at least two CJK characters, not a bare head word (项目, 工程, 计划 …), not
-   starting or ending with punctuation, and not overlapping a quantity. Otherwise the span is
-   dropped, so a target attaches a real name or none.
+   starting or ending with punctuation unless it is one of a pair the name holds
+   (``“放管服”改革``, ``保税物流中心（B型）``, ``《…规划》``), and not overlapping a
+   quantity. Otherwise the span is dropped, so a target attaches a real name or none.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ GENERIC_NAMES = frozenset(
     "项目 工程 计划 行动 方案 中心 基地 园区 产业园 学校 医院 带 区 片区 平台 体系 机制 制度 改革 战略 试点 工作".split()
 )
 _PUNCT = "，。、；：,.;:！？!?（）()“”\"'《》【】 \t\r\n"
+BRACKET_PAIRS = {"“": "”", "《": "》", "（": "）", "(": ")", "【": "】", "‘": "’", "「": "」"}
 
 
 def _is_digit(ch: str) -> bool:
@@ -66,15 +68,17 @@ def _grow_quantity(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _clean_edges(words: str) -> bool:
+    """No punctuation at either end, except an opening or closing bracket whose partner the name holds."""
+    first, last = words[0], words[-1]
+    opens_a_pair = first in BRACKET_PAIRS and BRACKET_PAIRS[first] in words[1:]
+    closes_a_pair = any(last == close and open_ in words[:-1] for open_, close in BRACKET_PAIRS.items())
+    return (first not in _PUNCT or opens_a_pair) and (last not in _PUNCT or closes_a_pair)
+
+
 def _is_name(text: str, span: Span) -> bool:
     words = text[span.start : span.end]
-    return (
-        len(words) >= 2
-        and len(_CJK.findall(words)) >= 2
-        and words not in GENERIC_NAMES
-        and words[0] not in _PUNCT
-        and words[-1] not in _PUNCT
-    )
+    return len(words) >= 2 and len(_CJK.findall(words)) >= 2 and words not in GENERIC_NAMES and _clean_edges(words)
 
 
 def snap_spans(text: str, spans: Sequence[Span]) -> list[Span]:
