@@ -105,6 +105,26 @@ def test_aggregate_summarises_folds_against_the_rules(tmp_path, capsys):
     assert json.loads((tmp_path / "loro" / "loro.json").read_text(encoding="utf-8")) == json.loads(json.dumps(summary))
 
 
+def test_aggregate_pools_seeds_from_their_scored_sweeps(tmp_path):
+    from govreport_ner.evaluate.folds import aggregate_folds
+
+    for seed, micro in (("s42", 0.8), ("s7", 0.6)):
+        folds = {
+            "model": {"holdout-fold-0": {"test_micro_f1": micro}},
+            "rules": {"holdout-fold-0": {"test_micro_f1": 0.7}},
+        }
+        summary = {"folds": folds, "summary": {k: aggregate_folds(v) for k, v in folds.items()}}
+        (tmp_path / seed / "loro").mkdir(parents=True)
+        (tmp_path / seed / "loro" / "loro.json").write_text(json.dumps(summary), encoding="utf-8")
+    sweeps = f"sweep_dir=[{tmp_path / 's42'},{tmp_path / 's7'}]"
+    with pytest.raises(ValueError, match="output=DIR"):
+        aggregate_command(_cfg("aggregate", sweeps, "reuse_scored=true"))
+    pooled = aggregate_command(_cfg("aggregate", sweeps, "reuse_scored=true", f"output={tmp_path / 'pooled'}"))
+    assert pooled["summary"]["model"]["micro_f1"]["mean"] == pytest.approx(0.7)
+    assert pooled["seeds"]["model"] == {"s42": {"micro_f1": 0.8}, "s7": {"micro_f1": 0.6}}
+    assert (tmp_path / "pooled" / "loro.md").read_text(encoding="utf-8").startswith("Held-out regions, 2 runs (2 seeds")
+
+
 def _without_result_ids(export: list[dict]) -> list[dict]:
     for task in export:
         for annotation in task["annotations"]:

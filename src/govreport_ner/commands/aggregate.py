@@ -1,25 +1,55 @@
-"""``scripts/aggregate.py``: the leave-one-region-out summary of a training sweep."""
+"""``scripts/aggregate.py``: the cross-region summary of one training sweep, or of several seeds of it."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, ListConfig
 
 from govreport_ner.commands.config import gold_settings
 from govreport_ner.data.dataset import split_by_region
 from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
-from govreport_ner.evaluate.folds import fold_scores, format_loro
+from govreport_ner.evaluate.folds import aggregate_folds, combine_seeds, fold_scores, format_loro
 
 
 def aggregate_command(cfg: DictConfig) -> dict:
-    """Leave-one-region-out summary: mean and spread per label of the model, model+rules and rules."""
-    from govreport_ner.evaluate.folds import aggregate_folds
+    """Mean and spread per label of the model, model+rules and rules over the held-out folds.
+
+    ``sweep_dir`` is one sweep (a folder of ``holdout-*/`` runs) or a list of them, one per
+    seed: each is summarised into ``<sweep>/loro/`` and, with several, the runs of every seed
+    are pooled into ``output`` (mean and spread over folds x seeds, and each seed's mean).
+    With ``reuse_scored``, a sweep that already has ``loro/loro.json`` is read, not re-scored.
+    """
+    sweeps = [Path(p) for p in _as_list(cfg.sweep_dir)]
+    if not sweeps:
+        raise ValueError("sweep_dir is empty: give a sweep folder, or a list of them (one per seed)")
+    per_seed = {}
+    for sweep in sweeps:
+        scored = sweep / "loro" / "loro.json"
+        if cfg.get("reuse_scored") and scored.is_file():
+            per_seed[sweep.name] = json.loads(scored.read_text(encoding="utf-8"))
+        else:
+            per_seed[sweep.name] = _write(score_sweep(cfg, sweep), sweep / "loro")
+    output = Path(cfg.output) if cfg.get("output") else None
+    if len(sweeps) == 1:
+        summary = per_seed[sweeps[0].name]
+        if output and output.resolve() != (sweeps[0] / "loro").resolve():
+            _write(summary, output)
+        return summary
+    if output is None:
+        raise ValueError("several sweeps are pooled into one summary: say where it goes with output=DIR")
+    if len(per_seed) < len(sweeps):
+        raise ValueError(f"two sweeps share a folder name: {[str(s) for s in sweeps]}")
+    return _write(combine_seeds(per_seed), output)
+
+
+def score_sweep(cfg: DictConfig, sweep: Path) -> dict:
+    """Every fold checkpoint of one sweep re-scored by the shipped predictor, with the hybrid and the rules."""
     from govreport_ner.evaluate.scoring import evaluate_systems, systems_against_rules
     from govreport_ner.predict.predictors import load_predictor
 
-    sweep = Path(cfg.sweep_dir)
     folds = {p.parent.name: json.loads(p.read_text()) for p in sorted(sweep.glob("holdout-*/metrics.json"))}
     folds = {name: m for name, m in folds.items() if m.get("holdout")}
     if not folds:
@@ -32,8 +62,19 @@ def aggregate_command(cfg: DictConfig) -> dict:
         results = evaluate_systems(test, systems_against_rules(load_predictor(sweep / name), cfg.hybrid_rule_labels))
         for system, result in results.items():
             systems[system][name] = fold_scores(result["scores"]["strict"])
-    summary = {"folds": systems, "summary": {name: aggregate_folds(f) for name, f in systems.items() if f}}
-    out = Path(cfg.output)
+    return {"folds": systems, "summary": {name: aggregate_folds(f) for name, f in systems.items() if f}}
+
+
+def _as_list(value) -> list[str]:
+    return (
+        [str(v) for v in value]
+        if isinstance(value, ListConfig | Sequence) and not isinstance(value, str)
+        else [str(value)]
+    )
+
+
+def _write(summary: dict, out: Path) -> dict:
+    """loro.json and loro.md under ``out``; the table is printed too."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "loro.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     table = format_loro(summary)

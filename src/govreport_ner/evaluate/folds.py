@@ -24,6 +24,23 @@ def aggregate_folds(fold_metrics: dict[str, dict], prefix: str = "test_") -> dic
     return summary
 
 
+def combine_seeds(per_seed: dict[str, dict]) -> dict:
+    """Several seeds' fold summaries pooled: every (seed, fold) run counts once in the mean and spread.
+
+    ``seeds`` keeps each seed's own means (``{system: {seed: {metric: mean}}}``), so the spread
+    between seeds can be told apart from the spread between folds.
+    """
+    folds: dict[str, dict] = {}
+    for seed, summary in per_seed.items():
+        for system, runs in summary["folds"].items():
+            folds.setdefault(system, {}).update({f"{seed}/{fold}": scores for fold, scores in runs.items()})
+    seeds = {
+        system: {seed: {k: row["mean"] for k, row in s["summary"][system].items()} for seed, s in per_seed.items()}
+        for system in folds
+    }
+    return {"folds": folds, "summary": {name: aggregate_folds(f) for name, f in folds.items()}, "seeds": seeds}
+
+
 def fold_scores(strict: dict) -> dict[str, float]:
     """One fold's strict scores in the ``metrics.json`` naming (``test_micro_f1``, ``test_f1_UNIT``…).
 
@@ -62,11 +79,18 @@ def format_loro(summary: dict) -> str:
         + [f"{summary['folds'][s][fold]['test_micro_f1']:.3f}" if fold in summary["folds"][s] else "-" for s in systems]
         for fold in folds
     ]
+    seeds = summary.get("seeds", {})
+    runs = f"{len(folds)} runs ({len(seeds['model'])} seeds x folds)" if seeds else f"{len(folds)} folds"
     lines = [
-        f"Held-out regions, {len(folds)} folds ({', '.join(folds)}); strict entity F1, mean ± std (min-max)",
+        f"Held-out regions, {runs} ({', '.join(folds)}); strict entity F1, mean ± std (min-max)",
         "",
         *markdown_table(["metric", *systems], rows),
         "",
         *markdown_table(["fold (held out)", *(f"{s} micro-F1" for s in systems)], per_fold),
     ]
+    if seeds:
+        per_seed = [
+            [seed] + [f"{seeds[s][seed].get('micro_f1', float('nan')):.3f}" for s in systems] for seed in seeds["model"]
+        ]
+        lines += ["", *markdown_table(["seed (mean over its folds)", *(f"{s} micro-F1" for s in systems)], per_seed)]
     return "\n".join(lines) + "\n"

@@ -60,11 +60,12 @@ def _cross_region(path: str | None) -> list[str]:
         return [*lines, "No cross-region evaluation was given to this run (`model_card.cross_region=<loro.json>`)."]
     summary = json.loads(Path(path).read_text(encoding="utf-8"))
     systems = list(summary["summary"])
-    folds = len(next(iter(summary["folds"].values())))
+    runs = len(next(iter(summary["folds"].values())))
+    seeds = len(summary.get("seeds", {}).get("model", {})) or 1
+    folds = f"{runs // seeds} province-grouped folds x {seeds} seeds" if seeds > 1 else f"{runs} province-grouped folds"
     keys = ["micro_f1", *(f"f1_{label}" for label in LABELS)]
     lines += [
-        f"Strict entity F1 on regions never seen in training, {folds} province-grouped folds, mean ± std "
-        f"(from `{path}`):",
+        f"Strict entity F1 on regions never seen in training, {folds}, mean ± std (from `{path}`):",
         "",
         "| system | " + " | ".join(keys) + " |",
         "|---|" + "---|" * len(keys),
@@ -90,8 +91,9 @@ def _rules_do_better(summary: dict) -> list[str]:
     if not worse:
         return []
     return [
-        f"The rules do better than this model alone on {', '.join(worse)}; `scripts/predict.py` runs the "
-        "model+rules hybrid by default (`rule_labels`), in which the rules decide those labels."
+        f"The rules do better than this model alone on {', '.join(worse)} (on average; compare the spread): "
+        f"`scripts/predict.py rule_labels=[{','.join(worse)}]` runs the model+rules hybrid, in which the rules "
+        "decide those labels."
     ]
 
 

@@ -1,0 +1,49 @@
+"""Fold summaries: mean and spread per metric, and several seeds pooled (hand-made fold scores)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from govreport_ner.evaluate.folds import aggregate_folds, combine_seeds, format_loro
+
+
+def _summary(model_micro: list[float], rules_micro: list[float]) -> dict:
+    folds = {
+        "model": {
+            f"holdout-fold-{i}": {"test_micro_f1": v, "test_f1_UNIT": v - 0.1} for i, v in enumerate(model_micro)
+        },
+        "rules": {f"holdout-fold-{i}": {"test_micro_f1": v} for i, v in enumerate(rules_micro)},
+    }
+    return {"folds": folds, "summary": {name: aggregate_folds(f) for name, f in folds.items()}}
+
+
+def test_one_sweep_mean_spread_and_range():
+    row = _summary([0.8, 0.9], [0.7, 0.7])["summary"]["model"]["micro_f1"]
+    assert row == pytest.approx({"mean": 0.85, "std": 0.05, "min": 0.8, "max": 0.9, "folds": 2})
+
+
+def test_seeds_pool_every_run_and_keep_each_seeds_mean():
+    pooled = combine_seeds({"s42": _summary([0.8, 0.9], [0.7, 0.7]), "s7": _summary([0.6, 0.7], [0.7, 0.7])})
+    model = pooled["summary"]["model"]["micro_f1"]
+    assert model["folds"] == 4 and model["mean"] == pytest.approx(0.75)
+    assert (model["min"], model["max"]) == (0.6, 0.9)
+    assert list(pooled["folds"]["model"]) == [
+        "s42/holdout-fold-0",
+        "s42/holdout-fold-1",
+        "s7/holdout-fold-0",
+        "s7/holdout-fold-1",
+    ]
+    assert pooled["seeds"]["model"]["s42"]["micro_f1"] == pytest.approx(0.85)
+    assert pooled["seeds"]["model"]["s7"]["f1_UNIT"] == pytest.approx(0.55)
+    assert pooled["seeds"]["rules"]["s7"]["micro_f1"] == pytest.approx(0.7)
+    json.dumps(pooled)  # written as loro.json
+
+
+def test_the_pooled_table_says_runs_and_seeds():
+    pooled = combine_seeds({"s42": _summary([0.8, 0.9], [0.7, 0.7]), "s7": _summary([0.6, 0.7], [0.7, 0.7])})
+    table = format_loro(pooled)
+    assert table.startswith("Held-out regions, 4 runs (2 seeds x folds)")
+    assert "| s42 | 0.850 | 0.700 |" in table and "| s7 | 0.650 | 0.700 |" in table
+    assert "seed (mean over its folds)" not in format_loro(_summary([0.8], [0.7]))
