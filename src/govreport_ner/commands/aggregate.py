@@ -59,7 +59,12 @@ def score_sweep(cfg: DictConfig, sweep: Path) -> dict:
     for name, metrics in folds.items():
         holdout = resolve_holdout(gold_settings(cfg.data, holdout=metrics["holdout"]))
         test = split_by_region(dataset, holdout)["test"]
-        results = evaluate_systems(test, systems_against_rules(load_predictor(sweep / name), cfg.hybrid_rule_labels))
+        results = evaluate_systems(
+            test,
+            systems_against_rules(
+                load_predictor(sweep / name, num_threads=cfg.get("num_threads")), cfg.hybrid_rule_labels
+            ),
+        )
         for system, result in results.items():
             systems[system][name] = fold_scores(result["scores"]["strict"])
     return {"folds": systems, "summary": {name: aggregate_folds(f) for name, f in systems.items() if f}}
