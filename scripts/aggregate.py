@@ -2,6 +2,7 @@
 
 python scripts/train.py -m +experiment=e5_small model.name_or_path=DIR data.holdout=yangquan_jiaoqu,lueyang,xunxian,qiqihar,dongxing
 python scripts/aggregate.py sweep_dir=runs/e5_small
+python scripts/aggregate.py 'sweep_dir=[runs/e5_s42,runs/e5_s7,runs/e5_s13]' output=reports/pooled data=all
 """
 
 import hydra

@@ -202,3 +202,10 @@ def test_config_groups_become_plain_settings():
         run.trainer.epochs = 1
     with pytest.raises(ValueError, match=r"no setting\(s\) \['epoch'\]"):
         settings_from(TrainerSettings, OmegaConf.create({**OmegaConf.to_container(cfg.trainer), "epoch": 3}))
+
+
+def test_model_card_needs_a_finished_run(tmp_path):
+    from govreport_ner.commands.train import model_card_command
+
+    with pytest.raises(FileNotFoundError, match="finished train.py output_dir"):
+        model_card_command(_cfg("model_card", f"checkpoint={tmp_path}", "cross_region=null"))

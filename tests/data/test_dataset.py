@@ -314,6 +314,7 @@ def documented_overrides(script: Path) -> list[tuple[str, list[str]]]:
         "evaluate.py",
         "aggregate.py",
         "prelabel.py",
+        "model_card.py",
     ],
 )
 def test_documented_usage_parses_as_hydra_overrides(repo_root, script):

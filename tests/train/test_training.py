@@ -244,3 +244,25 @@ def test_word_boundaries_train_save_and_predict_the_same_with_torch_and_onnx(tmp
     assert np.allclose(onnx_predictor.tagger._logits(inputs), expected, atol=1e-4)
     blank = {**inputs, "word_tags": np.full_like(inputs["word_tags"], 4)}
     assert not np.allclose(tagger._logits(blank).numpy(), expected, atol=1e-4)
+
+
+def test_model_card_is_rewritten_with_a_later_cross_region_summary(tmp_path):
+    from govreport_ner.commands.train import model_card_command
+    from govreport_ner.evaluate.folds import aggregate_folds
+
+    run_dir = tmp_path / "run"
+    train_command(compose_train(["+experiment=smoke", *seed_gold_holding_out_dongxing(run_dir)]))
+    card_path = run_dir / "model" / "README.md"
+    before = card_path.read_text(encoding="utf-8")
+    assert "No cross-region evaluation was given" in before
+    folds = {"model": {"holdout-fold-0": {"test_micro_f1": 0.812, "test_f1_UNIT": 0.9}}}
+    loro = tmp_path / "loro.json"
+    loro.write_text(json.dumps({"folds": folds, "summary": {"model": aggregate_folds(folds["model"])}}))
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("model_card", overrides=[f"checkpoint={run_dir}", f"cross_region={loro}"])
+    assert model_card_command(cfg) == card_path
+    after = card_path.read_text(encoding="utf-8")
+    assert "| model | 0.812 ± 0.000 |" in after and "No cross-region evaluation" not in after
+    # the rest of the card is the one train.py wrote
+    assert after.split("## Evaluation across regions")[0] == before.split("## Evaluation across regions")[0]
+    assert after.split("## Intended use")[1] == before.split("## Intended use")[1]

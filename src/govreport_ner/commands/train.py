@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -45,6 +46,34 @@ def train_command(cfg: DictConfig) -> dict:
         if not had_results:
             remove_setup_only_run(output_dir)
         raise
+
+
+def model_card_command(cfg: DictConfig) -> Path:
+    """Rewrite a finished run's ``model/README.md`` with a cross-region summary made after it trained.
+
+    The final model trains on all gold while its cross-region scores come from a fold sweep
+    (``scripts/aggregate.py``) that may finish later; the run's own ``config.yaml`` and
+    ``metrics.json`` give the rest of the card, as ``train.py`` wrote it.
+    """
+    from govreport_ner.data.dataset import split_by_region
+    from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
+    from govreport_ner.train.model_card import write_model_card
+
+    run_dir = Path(cfg.checkpoint)
+    for needed in ("config.yaml", "metrics.json", "model"):
+        if not (run_dir / needed).exists():
+            raise FileNotFoundError(f"{run_dir / needed} not found: checkpoint= is a finished train.py output_dir")
+    if cfg.cross_region and not Path(cfg.cross_region).is_file():
+        raise FileNotFoundError(f"{cfg.cross_region} not found: cross_region= is a loro.json from scripts/aggregate.py")
+    trained = OmegaConf.load(run_dir / "config.yaml")
+    trained.model_card.cross_region = cfg.cross_region
+    run = train_run(trained)
+    dataset, _ = load_gold_dataset(run.gold)
+    train_clauses = split_by_region(dataset, resolve_holdout(run.gold))["train"]
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    card = write_model_card(run, run_dir / "model", train_clauses, metrics)
+    print(f"model card: {card}")
+    return card
 
 
 def remove_setup_only_run(output_dir: Path) -> None:
