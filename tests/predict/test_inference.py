@@ -519,3 +519,43 @@ def test_summary_line_says_which_system_decided_each_label():
     alone = Summary(model_version="m", engine="torch").format_text()
     assert "labels: all from the model (rule_labels=[...] for the model+rules hybrid)" in alone
     assert "labels:" not in Summary(model_version="rules-0.1", engine="rules").format_text().splitlines()[0]
+
+
+class CountingTagger:
+    """A stand-in tagger: one QUANTITY on the first digit run of each clause, counting its calls."""
+
+    model_version = "counting"
+    engine = "torch"
+
+    def __init__(self):
+        self.calls = 0
+
+    def predict_clauses(self, clauses, batch_size):
+        import re
+
+        from govreport_ner.spans import Span
+
+        self.calls += 1
+        found = [re.search(r"\d+", c) for c in clauses]
+        return [[Span(m.start(), m.end(), "QUANTITY", m.group())] if m else [] for m in found]
+
+
+def test_the_model_and_its_hybrid_run_the_model_once_over_the_same_clauses():
+    from govreport_ner.evaluate.scoring import systems_against_rules
+    from govreport_ner.predict.predictors import ModelPredictor
+
+    tagger = CountingTagger()
+    systems = systems_against_rules(ModelPredictor(tagger), ["UNIT"])
+    clauses = ["完成投资35亿元。", "新建学校12所。"]
+    alone = systems["model"].predict_clauses(clauses)
+    hybrid = systems["model+rules"].predict_clauses(clauses)
+    assert tagger.calls == 1
+    assert [[s.text for s in spans] for spans in alone] == [["35亿"], ["12"]]
+    assert [[(s.label, s.text) for s in spans] for spans in hybrid] == [
+        [("QUANTITY", "35亿"), ("UNIT", "元")],
+        [("QUANTITY", "12"), ("UNIT", "所")],
+    ]
+    alone[0].clear()  # a caller's change never reaches the kept spans
+    assert systems["model"].predict_clauses(clauses)[0][0].text == "35亿" and tagger.calls == 1
+    systems["model"].predict_clauses(["另一句。"])
+    assert tagger.calls == 2

@@ -59,6 +59,7 @@ class ModelPredictor(ClausePredictor):
         max_chars: int | None = DEFAULT_MAX_CHARS,
         batch_size: int = DEFAULT_BATCH_SIZE,
         rule_labels: Sequence[str] = (),
+        _last: dict | None = None,
     ):
         self.tagger = tagger
         self.max_chars = max_chars
@@ -67,11 +68,20 @@ class ModelPredictor(ClausePredictor):
         suffix = f"+rules({','.join(self.rule_labels)})" if self.rule_labels else ""
         self.model_version = tagger.model_version + suffix
         self.engine = getattr(tagger, "engine", "torch")
+        self._last = {} if _last is None else _last  # shared with with_rule_labels() copies
+
+    def model_spans(self, clauses: Sequence[str]) -> list[list[Span]]:
+        """The model's snapped spans of ``clauses``; the last call's are kept, so the model alone and its
+        hybrid (evaluate.py, aggregate.py) run the model once over the same clauses."""
+        key = tuple(clauses)
+        if self._last.get("clauses") != key:
+            predicted = self.tagger.predict_clauses(clauses, self.batch_size)
+            # whole numbers and units, names that pass the checks (extract/snap.py): predict and evaluate alike
+            self._last.update(clauses=key, spans=[snap_spans(t, s) for t, s in zip(clauses, predicted, strict=True)])
+        return [list(spans) for spans in self._last["spans"]]
 
     def predict_clauses(self, clauses: Sequence[str]) -> list[list[Span]]:
-        predicted = self.tagger.predict_clauses(clauses, self.batch_size)
-        # whole numbers and units, names that pass the checks (extract/snap.py): predict and evaluate alike
-        predicted = [snap_spans(t, spans) for t, spans in zip(clauses, predicted, strict=True)]
+        predicted = self.model_spans(clauses)
         if self.rule_labels:  # the model+rules hybrid: rules decide these labels
             predicted = [
                 rules.merge_with_rules(t, spans, self.rule_labels) for t, spans in zip(clauses, predicted, strict=True)
@@ -80,7 +90,7 @@ class ModelPredictor(ClausePredictor):
 
     def with_rule_labels(self, rule_labels: Sequence[str]) -> ModelPredictor:
         """The hybrid of the same loaded model: the rules decide ``rule_labels``."""
-        return ModelPredictor(self.tagger, self.max_chars, self.batch_size, rule_labels)
+        return ModelPredictor(self.tagger, self.max_chars, self.batch_size, rule_labels, self._last)
 
 
 PREDICTOR_KEYS = (
