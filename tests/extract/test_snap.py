@@ -64,6 +64,21 @@ def test_names_may_open_or_close_with_a_pair_they_hold():
     ]
 
 
+def test_a_name_cut_before_its_closing_quote_takes_it_in():
+    text = "落实新冠病毒感染“乙类乙管”措施，推行“点对点、双管家”供热服务制度。"
+    spans = spans_of(text, "新冠病毒感染“乙类乙管 PROGRAM", "点对点、双管家”供热服务制度 PROGRAM")
+    assert marks(text, snap_spans(text, spans)) == [
+        ("PROGRAM", "新冠病毒感染“乙类乙管”"),
+        ("PROGRAM", "“点对点、双管家”供热服务制度"),
+    ]
+
+
+def test_a_quote_is_not_taken_from_another_span():
+    text = "实施招商“一把手”工程。"
+    spans = spans_of(text, "招商“一把手 PROGRAM", "”工程 PROJECT")
+    assert marks(text, snap_spans(text, spans)) == [("PROGRAM", "招商“一把手")]  # ”工程 is no name: it starts with ”
+
+
 def test_rule_spans_are_unchanged():
     from govreport_ner.extract.rules import tag_clause
 

@@ -22,7 +22,8 @@ The steps, in order:
    characters, at least two CJK characters, not a bare head word (项目, 工程, 计划 …), not
    starting or ending with punctuation unless it is one of a pair the name holds
    (``“放管服”改革``, ``保税物流中心（B型）``, ``《…规划》``), and not overlapping a
-   quantity. Otherwise the span is dropped, so a target attaches a real name or none.
+   quantity. A name that opens a quote and stops right before its closing mark takes the mark
+   in (and one that closes a pair opened right before it takes the opener). Otherwise the span is dropped, so a target attaches a real name or none.
 """
 
 from __future__ import annotations
@@ -76,6 +77,22 @@ def _clean_edges(words: str) -> bool:
     return (first not in _PUNCT or opens_a_pair) and (last not in _PUNCT or closes_a_pair)
 
 
+def _close_brackets(text: str, span: Span, others: Sequence[Span]) -> Span:
+    """A name that opens a quote or bracket and stops just before its partner takes the partner in
+    (``新冠病毒感染“乙类乙管`` + ``”``), and one that closes a pair opened just before it takes the
+    opener; never over another span."""
+    start, end = span.start, span.end
+    words = text[start:end]
+    for open_, close in BRACKET_PAIRS.items():
+        if words.count(open_) > words.count(close) and text[end : end + 1] == close:
+            end += 1
+        if words.count(close) > words.count(open_) and start > 0 and text[start - 1] == open_:
+            start -= 1
+    if (start, end) == (span.start, span.end) or any(o is not span and o.start < end and start < o.end for o in others):
+        return span
+    return Span(start, end, span.label, text[start:end], span.score)
+
+
 def _is_name(text: str, span: Span) -> bool:
     words = text[span.start : span.end]
     return len(words) >= 2 and len(_CJK.findall(words)) >= 2 and words not in GENERIC_NAMES and _clean_edges(words)
@@ -112,7 +129,9 @@ def snap_spans(text: str, spans: Sequence[Span]) -> list[Span]:
             continue
         if any(span.start < q[1] and q[0] < span.end for q in quantities):
             continue
-        if span.label in ("PROJECT", "PROGRAM") and not _is_name(text, span):
-            continue
+        if span.label in ("PROJECT", "PROGRAM"):
+            span = _close_brackets(text, span, spans)
+            if not _is_name(text, span):
+                continue
         kept.append(Span(span.start, span.end, span.label, text[span.start : span.end], span.score))
     return sorted(kept)
