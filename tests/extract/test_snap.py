@@ -60,7 +60,7 @@ def test_names_may_open_or_close_with_a_pair_they_hold():
     assert marks(text, snap_spans(text, spans)) == [
         ("PROGRAM", "“放管服”改革"),
         ("PROJECT", "保税物流中心（B型）"),
-        ("PROGRAM", "《乡村振兴规划》"),
+        ("PROGRAM", "乡村振兴规划"),  # marks around the whole name are left out (annotation spec)
     ]
 
 
@@ -70,6 +70,16 @@ def test_a_name_cut_before_its_closing_quote_takes_it_in():
     assert marks(text, snap_spans(text, spans)) == [
         ("PROGRAM", "新冠病毒感染“乙类乙管”"),
         ("PROGRAM", "“点对点、双管家”供热服务制度"),
+    ]
+
+
+def test_marks_around_the_whole_name_are_left_out():
+    text = "落实“双减”，推进“五老”+“好邻居”调解和“九个突破行动”。"
+    spans = spans_of(text, "“双减” PROGRAM", "“五老”+“好邻居” PROGRAM", "“九个突破行动 PROGRAM")
+    assert marks(text, snap_spans(text, spans)) == [
+        ("PROGRAM", "双减"),
+        ("PROGRAM", "“五老”+“好邻居”"),  # two quoted parts: the marks stay
+        ("PROGRAM", "九个突破行动"),  # closed with the mark that follows, then left without both
     ]
 
 

@@ -23,7 +23,8 @@ The steps, in order:
    starting or ending with punctuation unless it is one of a pair the name holds
    (``“放管服”改革``, ``保税物流中心（B型）``, ``《…规划》``), and not overlapping a
    quantity. A name that opens a quote and stops right before its closing mark takes the mark
-   in (and one that closes a pair opened right before it takes the opener). Otherwise the span is dropped, so a target attaches a real name or none.
+   in (and one that closes a pair opened right before it takes the opener); quotation marks
+   around the whole name are left out, as the annotation spec says. Otherwise the span is dropped, so a target attaches a real name or none.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ GENERIC_NAMES = frozenset(
 )
 _PUNCT = "，。、；：,.;:！？!?（）()“”\"'《》【】 \t\r\n"
 BRACKET_PAIRS = {"“": "”", "《": "》", "（": "）", "(": ")", "【": "】", "‘": "’", "「": "」"}
+ENCLOSING_MARKS = {"“": "”", "《": "》", "‘": "’", "「": "」"}  # left out when they enclose the whole name
 
 
 def _is_digit(ch: str) -> bool:
@@ -80,7 +82,8 @@ def _clean_edges(words: str) -> bool:
 def _close_brackets(text: str, span: Span, others: Sequence[Span]) -> Span:
     """A name that opens a quote or bracket and stops just before its partner takes the partner in
     (``新冠病毒感染“乙类乙管`` + ``”``), and one that closes a pair opened just before it takes the
-    opener; never over another span."""
+    opener; quotation marks around the whole name are left out (``“双减”`` -> ``双减``, as the
+    annotation spec says). Never over another span."""
     start, end = span.start, span.end
     words = text[start:end]
     for open_, close in BRACKET_PAIRS.items():
@@ -88,6 +91,10 @@ def _close_brackets(text: str, span: Span, others: Sequence[Span]) -> Span:
             end += 1
         if words.count(close) > words.count(open_) and start > 0 and text[start - 1] == open_:
             start -= 1
+    if end - start > 2 and text[start] in ENCLOSING_MARKS and text[end - 1] == ENCLOSING_MARKS[text[start]]:
+        inner = text[start + 1 : end - 1]
+        if text[start] not in inner and text[end - 1] not in inner:  # marks around the whole name are left out
+            start, end = start + 1, end - 1
     if (start, end) == (span.start, span.end) or any(o is not span and o.start < end and start < o.end for o in others):
         return span
     return Span(start, end, span.label, text[start:end], span.score)
