@@ -86,6 +86,9 @@ def main() -> None:
     variants["snap"] = snap_spans
     folds = {}
     for run in args.runs:
+        if not (run / "metrics.json").is_file():
+            print(f"skipped {run}: not a finished training run (no metrics.json)", file=sys.stderr)
+            continue
         folds[str(run)] = fold_scores(run, variants, args.threads)
         print(run, {v: round(s["micro"], 4) for v, s in folds[str(run)].items()}, file=sys.stderr, flush=True)
     metrics = next(iter(folds.values()))["snap"].keys()

@@ -83,6 +83,15 @@ def test_marks_around_the_whole_name_are_left_out():
     ]
 
 
+def test_a_footnote_marker_ends_a_name():
+    text = "推进“三个三”补短板行动（43），深化住房公积金“四统一”㉙管理体制改革。"
+    spans = spans_of(text, "“三个三”补短板行动（43） PROGRAM", "住房公积金“四统一”㉙管理体制改革 PROGRAM")
+    assert marks(text, snap_spans(text, spans)) == [
+        ("PROGRAM", "“三个三”补短板行动"),
+        ("PROGRAM", "住房公积金“四统一”"),
+    ]
+
+
 def test_a_quote_is_not_taken_from_another_span():
     text = "实施招商“一把手”工程。"
     spans = spans_of(text, "招商“一把手 PROGRAM", "”工程 PROJECT")

@@ -24,7 +24,8 @@ The steps, in order:
    (``“放管服”改革``, ``保税物流中心（B型）``, ``《…规划》``), and not overlapping a
    quantity. A name that opens a quote and stops right before its closing mark takes the mark
    in (and one that closes a pair opened right before it takes the opener); quotation marks
-   around the whole name are left out, as the annotation spec says. Otherwise the span is dropped, so a target attaches a real name or none.
+   around the whole name are left out, and a footnote marker (（46）, ㉙) ends a name, as the
+   annotation spec says. Otherwise the span is dropped, so a target attaches a real name or none.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ GENERIC_NAMES = frozenset(
 )
 _PUNCT = "，。、；：,.;:！？!?（）()“”\"'《》【】 \t\r\n"
 BRACKET_PAIRS = {"“": "”", "《": "》", "（": "）", "(": ")", "【": "】", "‘": "’", "「": "」"}
+FOOTNOTE_RE = re.compile(r"[（(]\d{1,3}[）)]|[\u2460-\u2473\u3251-\u325f\u32b1-\u32bf]")  # （46）, ㉙
 ENCLOSING_MARKS = {"“": "”", "《": "》", "‘": "’", "「": "」"}  # left out when they enclose the whole name
 
 
@@ -83,8 +85,12 @@ def _close_brackets(text: str, span: Span, others: Sequence[Span]) -> Span:
     """A name that opens a quote or bracket and stops just before its partner takes the partner in
     (``新冠病毒感染“乙类乙管`` + ``”``), and one that closes a pair opened just before it takes the
     opener; quotation marks around the whole name are left out (``“双减”`` -> ``双减``, as the
-    annotation spec says). Never over another span."""
+    annotation spec says). A footnote marker carried over from the source (``（46）``, ``㉙``) ends
+    the name, as the spec says. Never over another span."""
     start, end = span.start, span.end
+    marker = FOOTNOTE_RE.search(text, start, end)
+    if marker and marker.start() > start:  # a footnote marker is never inside a name: up to the marker
+        end = marker.start()
     words = text[start:end]
     for open_, close in BRACKET_PAIRS.items():
         if words.count(open_) > words.count(close) and text[end : end + 1] == close:
