@@ -43,6 +43,24 @@ def test_kilowatt_keeps_its_kilo():
     assert marks(text, snapped) == [("QUANTITY", "35万"), ("UNIT", "千瓦")]
 
 
+def test_units_cut_in_pieces_are_made_whole():
+    text = (
+        "港口吞吐量463万标箱，接待游客700万人次，投资806亿元的项目，提高5个百分点，发电246.9亿千瓦时，补贴250万元/亩。"
+    )
+    spans = spans_of(text, "463万 QUANTITY", "标 UNIT", "箱 UNIT", "700万 QUANTITY", "人 UNIT", "806亿 QUANTITY")
+    spans += spans_of(text, "元的 UNIT", "5 QUANTITY", "个 UNIT", "246.9亿 QUANTITY", "千 UNIT", "250万 QUANTITY")
+    spans += [span(text, "元", "UNIT", nth=1), span(text, "/", "UNIT"), span(text, "亩", "UNIT")]
+    assert [(label, t) for label, t in marks(text, snap_spans(text, spans)) if label == "UNIT"] == [
+        ("UNIT", "标箱"),
+        ("UNIT", "人次"),
+        ("UNIT", "元"),
+        ("UNIT", "个百分点"),
+        ("UNIT", "千瓦时"),  # 千 of 千瓦时 is no magnitude: the quantity stays 246.9亿
+        ("UNIT", "元/亩"),
+    ]
+    assert ("QUANTITY", "246.9亿") in marks(text, snap_spans(text, spans))
+
+
 def test_names_that_are_not_names_are_dropped():
     text = "实施城市更新项目，建设产业带，2017年启动的项目。"
     spans = spans_of(text, "城市更新项目 PROJECT", "带 PROJECT", "2017 PROGRAM") + [

@@ -14,8 +14,10 @@ The steps, in order:
    magnitude, and the magnitudes 万/亿 (千 not in 千瓦/千米/千克/千伏, 百 not in 百分点).
    A QUANTITY with no digit or Chinese numeral is dropped. Quantities that now overlap
    become one.
-2. **UNIT** spans lose leading magnitude characters written right after a quantity: they
-   move into the quantity (``54`` + ``亿元`` -> ``54亿`` + ``元``). A unit that was only a
+2. **UNIT** spans are made whole first: touching pieces join (标 + 箱; two units never touch),
+   a trailing 的 is left out, and the first characters of a compound unit written in full grow
+   to it (个 + 百分点, 千 + 瓦时, 人 + 次). Then they lose leading magnitude characters
+   written right after a quantity: they move into the quantity (``54`` + ``亿元`` -> ``54亿`` + ``元``). A unit that was only a
    magnitude (``亿``) disappears into the quantity: a magnitude is never a unit. A unit
    overlapping a quantity starts where the quantity ends.
 3. **PROJECT/PROGRAM** spans are kept only when they look like names: at least two
@@ -44,6 +46,13 @@ GENERIC_NAMES = frozenset(
 )
 _PUNCT = "，。、；：,.;:！？!?（）()“”\"'《》【】 \t\r\n"
 BRACKET_PAIRS = {"“": "”", "《": "》", "（": "）", "(": ")", "【": "】", "‘": "’", "「": "」"}
+# Units whose first characters are never the unit alone when the rest follows (longest first).
+COMPOUND_UNITS = sorted(
+    "个百分点 千瓦时 千瓦 兆瓦 人次 户次 场次 座次 标箱 微克/立方米 平方公里 平方米 立方米 千米 千克".split(),
+    key=len,
+    reverse=True,
+)
+UNIT_NEVER_ENDS = "的和及与或等"
 FOOTNOTE_RE = re.compile(r"[（(]\d{1,3}[）)]|[\u2460-\u2473\u3251-\u325f\u32b1-\u32bf]")  # （46）, ㉙
 ENCLOSING_MARKS = {"“": "”", "《": "》", "‘": "’", "「": "」"}  # left out when they enclose the whole name
 
@@ -106,6 +115,35 @@ def _close_brackets(text: str, span: Span, others: Sequence[Span]) -> Span:
     return Span(start, end, span.label, text[start:end], span.score)
 
 
+def _magnitude_at(text: str, start: int, end: int) -> re.Match | None:
+    """A magnitude at ``start`` that ends by ``end``, read in the whole text (千 of 千瓦 is no magnitude
+    even when the unit span stops after 千)."""
+    m = MAGNITUDE_RE.match(text, start)
+    return m if m and m.end() <= end else None
+
+
+def _whole_units(text: str, spans: Sequence[Span]) -> list[tuple[int, int, float | None]]:
+    """The UNIT spans made whole: touching pieces joined (标 + 箱, 元 + / + 亩: two units never touch,
+    since each follows its own quantity), a trailing 的 left out, and a piece that begins a compound
+    unit written in full grown to it (个 of 个百分点, 千 of 千瓦时, 人 of 人次)."""
+    merged: list[list] = []
+    for span in sorted(s for s in spans if s.label == "UNIT"):
+        if merged and span.start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], span.end)
+        else:
+            merged.append([span.start, span.end, span.score])
+    for unit in merged:
+        while unit[1] - unit[0] > 1 and text[unit[1] - 1] in UNIT_NEVER_ENDS:
+            unit[1] -= 1
+        piece = text[unit[0] : unit[1]]
+        grown = [
+            u for u in COMPOUND_UNITS if len(u) > len(piece) and u.startswith(piece) and text.startswith(u, unit[0])
+        ]
+        if grown:
+            unit[1] = unit[0] + len(grown[0])
+    return [(a, b, score) for a, b, score in merged]
+
+
 def _is_name(text: str, span: Span) -> bool:
     words = text[span.start : span.end]
     return len(words) >= 2 and len(_CJK.findall(words)) >= 2 and words not in GENERIC_NAMES and _clean_edges(words)
@@ -123,18 +161,17 @@ def snap_spans(text: str, spans: Sequence[Span]) -> list[Span]:
         else:
             quantities.append([start, end, span.score])
     units = []
-    for span in sorted(s for s in spans if s.label == "UNIT"):
-        start, end = span.start, span.end
+    for start, end, score in _whole_units(text, spans):
         for q in quantities:
             if q[0] < end and start < q[1]:
                 start = max(start, q[1])  # a unit never overlaps its quantity
             if q[1] == start:  # magnitudes written right after the number belong to it
-                m = MAGNITUDE_RE.match(text, start, end)
+                m = _magnitude_at(text, start, end)
                 while m:
                     q[1] = start = m.end()
-                    m = MAGNITUDE_RE.match(text, start, end)
+                    m = _magnitude_at(text, start, end)
         if end > start:
-            units.append(Span(start, end, "UNIT", text[start:end], span.score))
+            units.append(Span(start, end, "UNIT", text[start:end], score))
     kept = [Span(a, b, "QUANTITY", text[a:b], score) for a, b, score in quantities]
     kept += units
     for span in spans:
