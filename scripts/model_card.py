@@ -1,6 +1,6 @@
 """Rewrite a finished run's model card (model/README.md) with a cross-region summary made after it trained.
 
-python scripts/model_card.py checkpoint=runs/e5_small/holdout-none cross_region=reports/kfold_e5_small_shipped.json
+python scripts/model_card.py checkpoint=runs/e5_small/holdout-none cross_region=reports/kfold_e5_small_3seeds/loro.json
 """
 
 import hydra
