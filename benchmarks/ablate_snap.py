@@ -52,15 +52,13 @@ def raw_predictions(run: Path, texts: list[str], threads: int | None) -> list:
 def fold_scores(run: Path, variants: dict, threads: int | None) -> dict[str, dict[str, float]]:
     """Strict micro and per-label F1 of every variant on the run's held-out clauses."""
     from govreport_ner.commands.config import gold_settings
-    from govreport_ner.data.dataset import example_spans, split_by_region
-    from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
+    from govreport_ner.data.dataset import example_spans
+    from govreport_ner.data.gold import load_gold_splits
     from govreport_ner.evaluate.metrics import entity_scores
 
     data = OmegaConf.load(run / "config.yaml").data
     holdout = json.loads((run / "metrics.json").read_text(encoding="utf-8"))["holdout"]
-    settings = gold_settings(data, holdout=holdout)
-    dataset, _ = load_gold_dataset(settings)
-    test = split_by_region(dataset, resolve_holdout(settings))["test"]
+    test = load_gold_splits(gold_settings(data, holdout=holdout))["test"]
     raw = raw_predictions(run, test["text"], threads)
     keys, gold = test["id"], [example_spans(e) for e in test]
     scores = {}

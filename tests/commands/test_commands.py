@@ -119,6 +119,8 @@ def test_aggregate_pools_seeds_from_their_scored_sweeps(tmp_path):
     sweeps = f"sweep_dir=[{tmp_path / 's42'},{tmp_path / 's7'}]"
     with pytest.raises(ValueError, match="output=DIR"):
         aggregate_command(_cfg("aggregate", sweeps, "reuse_scored=true"))
+    with pytest.raises(ValueError, match="share a folder name"):
+        aggregate_command(_cfg("aggregate", f"sweep_dir=[{tmp_path / 's7'},{tmp_path / 'x' / 's7'}]", "output=out"))
     pooled = aggregate_command(_cfg("aggregate", sweeps, "reuse_scored=true", f"output={tmp_path / 'pooled'}"))
     assert pooled["summary"]["model"]["micro_f1"]["mean"] == pytest.approx(0.7)
     assert pooled["seeds"]["model"] == {"s42": {"micro_f1": 0.8}, "s7": {"micro_f1": 0.6}}

@@ -25,6 +25,8 @@ def aggregate_command(cfg: DictConfig) -> dict:
     sweeps = [Path(p) for p in _as_list(cfg.sweep_dir)]
     if not sweeps:
         raise ValueError("sweep_dir is empty: give a sweep folder, or a list of them (one per seed)")
+    if len({sweep.name for sweep in sweeps}) < len(sweeps):
+        raise ValueError(f"two sweeps share a folder name (seeds are told apart by it): {[str(s) for s in sweeps]}")
     per_seed = {}
     for sweep in sweeps:
         scored = sweep / "loro" / "loro.json"
@@ -40,8 +42,6 @@ def aggregate_command(cfg: DictConfig) -> dict:
         return summary
     if output is None:
         raise ValueError("several sweeps are pooled into one summary: say where it goes with output=DIR")
-    if len(per_seed) < len(sweeps):
-        raise ValueError(f"two sweeps share a folder name: {[str(s) for s in sweeps]}")
     return _write(combine_seeds(per_seed), output)
 
 

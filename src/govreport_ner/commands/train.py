@@ -55,8 +55,7 @@ def model_card_command(cfg: DictConfig) -> Path:
     (``scripts/aggregate.py``) that may finish later; the run's own ``config.yaml`` and
     ``metrics.json`` give the rest of the card, as ``train.py`` wrote it.
     """
-    from govreport_ner.data.dataset import split_by_region
-    from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
+    from govreport_ner.data.gold import load_gold_splits
     from govreport_ner.train.model_card import write_model_card
 
     run_dir = Path(cfg.checkpoint)
@@ -68,8 +67,7 @@ def model_card_command(cfg: DictConfig) -> Path:
     trained = OmegaConf.load(run_dir / "config.yaml")
     trained.model_card.cross_region = cfg.cross_region
     run = train_run(trained)
-    dataset, _ = load_gold_dataset(run.gold)
-    train_clauses = split_by_region(dataset, resolve_holdout(run.gold))["train"]
+    train_clauses = load_gold_splits(run.gold)["train"]
     metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
     card = write_model_card(run, run_dir / "model", train_clauses, metrics)
     print(f"model card: {card}")

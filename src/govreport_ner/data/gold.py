@@ -17,7 +17,7 @@ from pathlib import Path
 
 from govreport_ner.annotation.corpus_gold import load_corpus_gold, read_standoff, standoff_files
 from govreport_ner.annotation.labelstudio_format import read_export
-from govreport_ner.data.dataset import build_dataset, province_folds
+from govreport_ner.data.dataset import build_dataset, province_folds, split_by_region
 from govreport_ner.text.seeds import SeedMeta, load_metadata, region_aliases
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,13 @@ def load_gold_dataset(settings: GoldSettings, skip_unannotated: bool = False):
     """The gold clauses as a Dataset, with the export reader's report."""
     tasks, report = load_gold_tasks(settings, skip_unannotated)
     return build_dataset(tasks, settings.max_chars), report
+
+
+def load_gold_splits(settings: GoldSettings):
+    """The gold clauses split by the held-out regions of ``settings``: ``train``, and ``test`` when
+    some region is held out (what a training run of these settings trained and was tested on)."""
+    dataset, _ = load_gold_dataset(settings)
+    return split_by_region(dataset, resolve_holdout(settings))
 
 
 def seed_metadata(seed_dir: str | Path) -> dict[str, SeedMeta]:

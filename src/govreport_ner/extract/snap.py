@@ -17,9 +17,9 @@ The steps, in order:
 2. **UNIT** spans are made whole first: touching pieces join (标 + 箱; two units never touch),
    a trailing 的 is left out, and the first characters of a compound unit written in full grow
    to it (个 + 百分点, 千 + 瓦时, 人 + 次). Then they lose leading magnitude characters
-   written right after a quantity: they move into the quantity (``54`` + ``亿元`` -> ``54亿`` + ``元``). A unit that was only a
-   magnitude (``亿``) disappears into the quantity: a magnitude is never a unit. A unit
-   overlapping a quantity starts where the quantity ends.
+   written right after a quantity: they move into the quantity (``54`` + ``亿元`` -> ``54亿``
+   + ``元``). A unit that was only a magnitude (``亿``) disappears into the quantity: a
+   magnitude is never a unit. A unit overlapping a quantity starts where the quantity ends.
 3. **PROJECT/PROGRAM** spans are kept only when they look like names: at least two
    characters, at least two CJK characters, not a bare head word (项目, 工程, 计划 …), not
    starting or ending with punctuation unless it is one of a pair the name holds
@@ -90,7 +90,7 @@ def _clean_edges(words: str) -> bool:
     return (first not in _PUNCT or opens_a_pair) and (last not in _PUNCT or closes_a_pair)
 
 
-def _close_brackets(text: str, span: Span, others: Sequence[Span]) -> Span:
+def _mend_name_edges(text: str, span: Span, others: Sequence[Span]) -> Span:
     """A name that opens a quote or bracket and stops just before its partner takes the partner in
     (``新冠病毒感染“乙类乙管`` + ``”``), and one that closes a pair opened just before it takes the
     opener; quotation marks around the whole name are left out (``“双减”`` -> ``双减``, as the
@@ -180,7 +180,7 @@ def snap_spans(text: str, spans: Sequence[Span]) -> list[Span]:
         if any(span.start < q[1] and q[0] < span.end for q in quantities):
             continue
         if span.label in ("PROJECT", "PROGRAM"):
-            span = _close_brackets(text, span, spans)
+            span = _mend_name_edges(text, span, spans)
             if not _is_name(text, span):
                 continue
         kept.append(Span(span.start, span.end, span.label, text[span.start : span.end], span.score))

@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 from datasets import Dataset
 
-from govreport_ner.data.dataset import example_spans, oversample_labels, split_by_region
-from govreport_ner.data.gold import load_gold_dataset, resolve_holdout
+from govreport_ner.data.dataset import example_spans, oversample_labels
+from govreport_ner.data.gold import load_gold_splits
 from govreport_ner.evaluate.metrics import entity_scores, seqeval_scores
 from govreport_ner.labels import BIO_TAGS, TAG2ID
 from govreport_ner.model.alignment import CharAligner
@@ -184,8 +184,7 @@ def train(run: TrainRun) -> dict:
         torch.set_num_threads(t.num_threads)
     set_seed(t.seed)
 
-    dataset, _ = load_gold_dataset(run.gold)
-    splits = split_by_region(dataset, resolve_holdout(run.gold))
+    splits = load_gold_splits(run.gold)
     train_clauses, test_clauses = splits["train"], splits.get("test")
     tokenizer, model = build_model(run.model, train_clauses["text"], seed=t.seed)
     word_boundaries = run.model.word_boundaries
