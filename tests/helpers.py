@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from govreport_ner.spans import Span
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def multichar_tokenizer(texts, pieces=("完成", "新造林", "万亩", "1.8", "保卫战", "蓝天")):
@@ -32,3 +36,29 @@ def labelstudio_api():
 
     config = Path(__file__).resolve().parents[1] / "configs" / "labelstudio.yaml"
     return ApiSettings(**OmegaConf.to_container(OmegaConf.load(config).api))
+
+
+def compose_train(overrides: list[str]):
+    """The composed ``train`` config of these overrides (Hydra's own keys resolved, then dropped)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict
+
+    from govreport_ner.commands.config import CONFIG_DIR
+
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=overrides, return_hydra_config=True)
+        HydraConfig.instance().set_config(cfg)
+        with open_dict(cfg):
+            del cfg["hydra"]
+        return cfg
+
+
+def seed_gold_holding_out_dongxing(output_dir) -> list[str]:
+    """Overrides: train on the committed seed gold, hold out 东兴市, write to ``output_dir``."""
+    return [
+        "data.holdout=dongxing",
+        f"data.gold={ROOT / 'annotations' / 'gold'}",
+        f"data.seed_dir={ROOT / 'seeds'}",
+        f"output_dir={output_dir}",
+    ]

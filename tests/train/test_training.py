@@ -9,37 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import open_dict
 
 from govreport_ner.commands.config import CONFIG_DIR
 from govreport_ner.commands.train import train_command
 from govreport_ner.model.modeling import ModelLoadError, load_pretrained
 from govreport_ner.model.tagger import Tagger
+from tests.helpers import compose_train, seed_gold_holding_out_dongxing
 
 pytestmark = pytest.mark.slow  # runs a script, trains, or executes a notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
-
-
-def compose_train(overrides: list[str]):
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose("train", overrides=overrides, return_hydra_config=True)
-        HydraConfig.instance().set_config(cfg)
-        with open_dict(cfg):
-            del cfg["hydra"]
-        return cfg
-
-
-def seed_gold_holding_out_dongxing(output_dir) -> list[str]:
-    """Overrides: train on the committed seed gold, hold out 东兴市, write to ``output_dir``."""
-    return [
-        "data.holdout=dongxing",
-        f"data.gold={ROOT / 'annotations' / 'gold'}",
-        f"data.seed_dir={ROOT / 'seeds'}",
-        f"output_dir={output_dir}",
-    ]
 
 
 def test_experiments_are_found():

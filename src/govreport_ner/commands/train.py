@@ -10,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from govreport_ner.commands.config import gold_settings, settings_from
 from govreport_ner.commands.errors import expected_errors
-from govreport_ner.train.settings import ModelSettings, TrainerSettings, TrainRun
+from govreport_ner.train.settings import ModelSettings, SilverSettings, TrainerSettings, TrainRun
 from govreport_ner.train.trainer import train
 
 # What a run leaves in output_dir before its first checkpoint: Hydra's folder and the config.
@@ -26,6 +26,7 @@ def train_run(cfg: DictConfig) -> TrainRun:
         model=settings_from(ModelSettings, cfg.model),
         trainer=settings_from(TrainerSettings, cfg.trainer),
         cross_region=cfg.model_card.cross_region,
+        silver=settings_from(SilverSettings, cfg.silver) if "silver" in cfg else None,
     )
 
 

@@ -57,6 +57,22 @@ class TrainerSettings:
 
 
 @dataclass(frozen=True)
+class SilverSettings:
+    """The ``silver`` block of ``configs/train.yaml``: pre-training on silver data (``scripts/silver.py``)."""
+
+    dir: str | None  # a folder of silver records made by this holdout's checkpoint; None: gold only
+    mode: str  # pretrain: silver first, then the gold | mix: silver beside the gold (self-training)
+    epochs: float  # passes over the silver with mode=pretrain
+
+    def __post_init__(self):
+        if self.mode not in SILVER_MODES:
+            raise ValueError(f"silver.mode must be one of {', '.join(SILVER_MODES)}, not {self.mode!r}")
+
+
+SILVER_MODES = ("pretrain", "mix")
+
+
+@dataclass(frozen=True)
 class TrainRun:
     """One training run: its name, where it writes, the gold, the model and the trainer settings."""
 
@@ -66,3 +82,4 @@ class TrainRun:
     model: ModelSettings
     trainer: TrainerSettings
     cross_region: str | None  # a fold summary (loro.json) for the model card's evaluation table
+    silver: SilverSettings | None = None  # None: a run configured before silver existed

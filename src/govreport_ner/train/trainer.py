@@ -6,13 +6,15 @@ import json
 import logging
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
-from datasets import Dataset
+from datasets import Dataset, concatenate_datasets
 
 from govreport_ner.data.dataset import example_spans, oversample_labels
 from govreport_ner.data.gold import load_gold_splits
+from govreport_ner.data.silver import load_silver_dataset
 from govreport_ner.evaluate.metrics import entity_scores, seqeval_scores
 from govreport_ner.labels import BIO_TAGS, TAG2ID
 from govreport_ner.model.alignment import CharAligner
@@ -174,6 +176,42 @@ def tensorboard_callbacks(enabled: bool, output_dir: Path) -> list:
     return [TensorBoardCallback(SummaryWriter(log_dir=str(output_dir / "tensorboard")))]
 
 
+def build_trainer(run: TrainRun, model, tokenizer, args, train_windows: Dataset, eval_windows=None, log_dir=None):
+    """A Trainer of ``model`` on ``train_windows`` with the run's loss (CRF or weighted softmax)."""
+    return _trainer_class()(
+        model=model,
+        args=args,
+        train_dataset=train_windows,
+        eval_dataset=eval_windows,
+        data_collator=WindowCollator(tokenizer),
+        processing_class=tokenizer,
+        callbacks=tensorboard_callbacks(run.trainer.tensorboard, log_dir) if log_dir else [],
+        compute_loss_func=crf_loss(model.crf) if run.model.crf else weighted_loss(run.trainer.class_weight_o),
+    )
+
+
+def pretrain_on_silver(run: TrainRun, model, tokenizer, aligner: CharAligner, silver: Dataset) -> dict:
+    """``silver.epochs`` on the silver clauses before the gold (in ``output_dir/silver``, resumable)."""
+    stage_dir = Path(run.output_dir) / "silver"
+    settings = replace(run.trainer, epochs=run.silver.epochs, max_steps=-1)
+    windows = encode_windows(silver, aligner, run.model.word_boundaries)
+    log.info(
+        "silver: %d clauses -> %d windows, %s epoch(s) before the gold", len(silver), len(windows), settings.epochs
+    )
+    trainer = build_trainer(
+        run, model, tokenizer, training_arguments(settings, stage_dir, False), windows, None, stage_dir
+    )
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=last_checkpoint(stage_dir) if settings.resume else None)
+    if not settings.keep_checkpoints:
+        shutil.rmtree(stage_dir / "checkpoints", ignore_errors=True)
+    return {
+        "silver_clauses": len(silver),
+        "silver_windows": len(windows),
+        "silver_seconds": time.perf_counter() - started,
+    }
+
+
 def train(run: TrainRun) -> dict:
     """Train, evaluate on the held-out regions, and write the checkpoint and reports to ``run.output_dir``."""
     from transformers import set_seed
@@ -186,6 +224,7 @@ def train(run: TrainRun) -> dict:
 
     splits = load_gold_splits(run.gold)
     train_clauses, test_clauses = splits["train"], splits.get("test")
+    silver = load_silver_dataset(run.silver.dir, run.gold) if run.silver and run.silver.dir else None
     tokenizer, model = build_model(run.model, train_clauses["text"], seed=t.seed)
     word_boundaries = run.model.word_boundaries
     if word_boundaries:
@@ -194,6 +233,8 @@ def train(run: TrainRun) -> dict:
         model.crf = BioCRF()  # a submodule: trained, checkpointed and resumed with the encoder
     aligner = CharAligner(tokenizer, run.model.one_token_per_char, run.model.max_length, run.model.stride)
     fit_clauses = oversample_labels(train_clauses, t.oversample or {})
+    if silver is not None and run.silver.mode == "mix":  # one round of self-training: silver beside the gold
+        fit_clauses = concatenate_datasets([fit_clauses, silver])
     train_windows = encode_windows(fit_clauses, aligner, word_boundaries)
     log.info(
         "train: %d clauses -> %d windows; test: %d clauses",
@@ -202,18 +243,22 @@ def train(run: TrainRun) -> dict:
         len(test_clauses) if test_clauses is not None else 0,
     )
 
-    trainer = _trainer_class()(
-        model=model,
-        args=training_arguments(t, output_dir, test_clauses is not None),
-        train_dataset=train_windows,
-        eval_dataset=encode_windows(test_clauses, aligner, word_boundaries) if test_clauses is not None else None,
-        data_collator=WindowCollator(tokenizer),
-        processing_class=tokenizer,
-        callbacks=tensorboard_callbacks(t.tensorboard, output_dir),
-        compute_loss_func=crf_loss(model.crf) if run.model.crf else weighted_loss(t.class_weight_o),
+    resume = last_checkpoint(output_dir) if t.resume else None
+    stage_metrics = {}
+    if silver is not None and run.silver.mode == "pretrain" and not resume:
+        stage_metrics = pretrain_on_silver(run, model, tokenizer, aligner, silver)
+    elif silver is not None:
+        stage_metrics = {"silver_clauses": len(silver)}
+    trainer = build_trainer(
+        run,
+        model,
+        tokenizer,
+        training_arguments(t, output_dir, test_clauses is not None),
+        train_windows,
+        encode_windows(test_clauses, aligner, word_boundaries) if test_clauses is not None else None,
+        output_dir,
     )
     trainer.eval_clauses, trainer.aligner = test_clauses, aligner
-    resume = last_checkpoint(output_dir) if t.resume else None
     if resume:
         log.info("resuming from %s", resume)
     started = time.perf_counter()
@@ -242,6 +287,7 @@ def train(run: TrainRun) -> dict:
         "train_windows": len(train_windows),
         "holdout": run.gold.holdout,
         "torch_threads": torch.get_num_threads(),
+        **stage_metrics,
         **boundary_loss_rate(train_clauses, aligner),
     }
     if test_clauses is not None:
