@@ -49,17 +49,23 @@ def raw_predictions(run: Path, texts: list[str], threads: int | None) -> list:
     return raw
 
 
-def fold_scores(run: Path, variants: dict, threads: int | None) -> dict[str, dict[str, float]]:
-    """Strict micro and per-label F1 of every variant on the run's held-out clauses."""
+def held_out_predictions(run: Path, threads: int | None):
+    """The run's held-out gold clauses and the model's raw spans of them."""
     from govreport_ner.commands.config import gold_settings
-    from govreport_ner.data.dataset import example_spans
     from govreport_ner.data.gold import load_gold_splits
-    from govreport_ner.evaluate.metrics import entity_scores
 
     data = OmegaConf.load(run / "config.yaml").data
     holdout = json.loads((run / "metrics.json").read_text(encoding="utf-8"))["holdout"]
     test = load_gold_splits(gold_settings(data, holdout=holdout))["test"]
-    raw = raw_predictions(run, test["text"], threads)
+    return test, raw_predictions(run, test["text"], threads)
+
+
+def fold_scores(run: Path, variants: dict, threads: int | None) -> dict[str, dict[str, float]]:
+    """Strict micro and per-label F1 of every variant on the run's held-out clauses."""
+    from govreport_ner.data.dataset import example_spans
+    from govreport_ner.evaluate.metrics import entity_scores
+
+    test, raw = held_out_predictions(run, threads)
     keys, gold = test["id"], [example_spans(e) for e in test]
     scores = {}
     for name, snap in variants.items():
