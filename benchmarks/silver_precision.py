@@ -72,8 +72,12 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--set", nargs="*", default=[], help="policy overrides: min_name_score=0.6 'name_heads=[]'")
     args = parser.parse_args()
-    policy = settings_from(SilverPolicy, OmegaConf.load(REPO / "configs" / "silver.yaml").policy)
+    policy_cfg = OmegaConf.merge(
+        OmegaConf.load(REPO / "configs" / "silver.yaml").policy, OmegaConf.from_dotlist(args.set)
+    )
+    policy = settings_from(SilverPolicy, policy_cfg)
     runs = {str(run): run_quality(run, policy, args.threads) for run in args.runs if (run / "metrics.json").is_file()}
     keys = next(iter(runs.values())).keys()
     summary = {

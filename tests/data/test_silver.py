@@ -18,6 +18,7 @@ from govreport_ner.data.silver import (
     trusted_name,
     write_silver,
 )
+from govreport_ner.spans import Span
 from tests.helpers import span_of
 
 POLICY = SilverPolicy(
@@ -26,6 +27,7 @@ POLICY = SilverPolicy(
     name_heads=["工程", "行动", "改革"],
     quoted_names=True,
     min_name_chars=4,
+    min_name_score=None,
     keep_empty=True,
 )
 CLAUSE = "年底前实施城市更新行动，新建公园12个。"
@@ -54,6 +56,17 @@ def test_names_must_be_trusted_long_enough_and_quoted_or_headed():
     untrusted = span_of(text, "老旧小区提升", "PROJECT")  # no head noun of the policy, no quotes
     assert not trusted_name(text, untrusted, POLICY)
     assert silver_clause(text, [untrusted], [], POLICY) is None
+
+
+def test_a_score_threshold_trusts_confident_names_of_any_ending():
+    text = "推进老旧小区提升，建设城市绿道。"
+    by_score = SilverPolicy(**{**POLICY.to_dict(), "min_name_score": 0.6, "name_heads": []})
+    confident = Span(2, 8, "PROJECT", "老旧小区提升", score=0.7)
+    unsure = Span(11, 15, "PROJECT", "城市绿道", score=0.5)
+    assert trusted_name(text, confident, by_score) and not trusted_name(text, unsure, by_score)
+    assert not trusted_name(text, Span(2, 8, "PROJECT"), by_score)  # no score (the rules): not trusted
+    assert silver_clause(text, [confident], [], by_score) == [confident]
+    assert silver_clause(text, [confident, unsure], [], by_score) is None
 
 
 def test_empty_clauses_follow_the_policy():

@@ -7,8 +7,8 @@ A clause is kept whole or dropped whole (:func:`silver_clause`), so that what si
 unlabelled is what both taggers leave unlabelled:
 
 - the model's and the rules' spans of the checked labels (QUANTITY, UNIT, DEADLINE) are the same;
-- every name the model found (PROJECT, PROGRAM) is trusted: long enough, and quoted or ending
-  in a head noun of the policy (行动, 改革, 工程, 项目, ...).
+- every name the model found (PROJECT, PROGRAM) is trusted: long enough, scored high enough by the
+  model, and (if the policy lists head nouns) quoted or ending in one (行动, 改革, 工程, 项目, ...).
 
 A silver file is one corpus document: its source, the sha256 of its text, its region and
 province, the kept clauses (document offsets) and their spans, and the *labeller*: the model
@@ -46,9 +46,10 @@ class SilverPolicy:
 
     agree_labels: tuple[str, ...]  # the model and the rules must give the same spans of these
     name_labels: tuple[str, ...]  # every model span of these must be a trusted name
-    name_heads: tuple[str, ...]  # a trusted name ends in one of these (closing quotes aside) ...
+    name_heads: tuple[str, ...]  # a trusted name ends in one of these (closing quotes aside) ... (empty: any ending)
     quoted_names: bool  # ... or is quoted (“放管服”改革 counts: it opens with a quote)
     min_name_chars: int  # a trusted name is at least this long
+    min_name_score: float | None  # and has at least this score (the model's mean tag probability); None: any
     keep_empty: bool  # keep clauses in which neither tagger finds anything
 
     def __post_init__(self):  # lists from a config become tuples (str.endswith takes a tuple)
@@ -73,10 +74,14 @@ class Labeller:
 
 
 def trusted_name(text: str, span: Span, policy: SilverPolicy) -> bool:
-    """Whether a model name span is precise enough for silver (length, quotes, head noun)."""
+    """Whether a model name span is precise enough for silver (length, score, quotes or head noun)."""
     name = text[span.start : span.end]
     if len(name) < policy.min_name_chars:
         return False
+    if policy.min_name_score is not None and (span.score is None or span.score < policy.min_name_score):
+        return False
+    if not policy.name_heads:
+        return True
     quoted = name[0] in OPENING_QUOTES or (span.start > 0 and text[span.start - 1] in OPENING_QUOTES)
     return (policy.quoted_names and quoted) or name.rstrip(CLOSING_QUOTES).endswith(policy.name_heads)
 
