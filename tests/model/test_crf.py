@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from govreport_ner.labels import BIO_TAGS, TAG2ID
-from govreport_ner.model.crf import BioCRF, CrfScores, allowed_transitions, legal_bio, viterbi
+from govreport_ner.model.crf import OPEN, BioCRF, CrfScores, allowed_transitions, legal_bio, viterbi
 
 
 def is_legal(path: list[int]) -> bool:
@@ -77,3 +77,45 @@ def test_crf_loss_learns_a_sequence_and_scores_round_trip(tmp_path):
     path = viterbi(logits.detach().numpy()[0, 1:5], loaded)
     assert [BIO_TAGS[i] for i in path] == ["B-QUANTITY", "B-UNIT", "O", "O"]
     assert CrfScores.load(tmp_path / "nothing") is None
+
+
+def partial_case(seed: int = 0):
+    torch.manual_seed(seed)
+    crf = BioCRF()
+    logits = torch.randn(2, 6, len(BIO_TAGS), requires_grad=True)
+    tags = ["O", "B-QUANTITY", "B-UNIT", "B-PROGRAM", "I-PROGRAM"]
+    labels = torch.tensor([[-100, *(TAG2ID[t] for t in tags)], [-100, *(TAG2ID[t] for t in reversed(tags))]])
+    return crf, logits, labels
+
+
+def test_partial_labels_without_open_tokens_are_the_full_likelihood():
+    crf, logits, labels = partial_case()
+    emissions, mask = logits[:, 1:].float(), labels[:, 1:] != -100
+    full = crf.loss(logits, labels)
+    partial = crf._partial_nll(emissions, labels[:, 1:], mask, ()).mean()
+    assert torch.allclose(full, partial, atol=1e-4)
+
+
+def test_open_tokens_sum_over_the_names_they_may_be():
+    crf, logits, labels = partial_case(1)
+    open_tags = [TAG2ID[t] for t in ("B-PROJECT", "I-PROJECT", "B-PROGRAM", "I-PROGRAM")]
+    opened = labels.clone()
+    opened[0, 1] = OPEN  # was O: now O or a name
+    assert crf.loss(logits, opened, open_tags) < crf.loss(logits, labels)  # more paths agree: likelier
+    everything = torch.full_like(labels, OPEN)
+    everything[:, 0] = -100
+    assert crf.loss(logits, everything, list(range(1, len(BIO_TAGS)))).abs() < 1e-3  # every path agrees
+    loss = crf.loss(logits, opened, open_tags)
+    loss.backward()
+    assert logits.grad is not None and logits.grad.abs().sum() > 0
+
+
+def test_an_open_token_never_takes_a_closed_label():
+    crf, logits, labels = partial_case(2)
+    opened = labels.clone()
+    opened[0, 1] = OPEN
+    open_tags = [TAG2ID["B-PROGRAM"], TAG2ID["I-PROGRAM"]]
+    with torch.no_grad():  # push the open token towards QUANTITY, a closed label: the loss must not reward it
+        pushed = logits.clone()
+        pushed[0, 1, TAG2ID["B-QUANTITY"]] += 50.0
+    assert crf.loss(pushed, opened, open_tags) > crf.loss(logits, opened, open_tags)

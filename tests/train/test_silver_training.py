@@ -105,6 +105,17 @@ def test_training_takes_the_silver_first_or_beside_the_gold(mode, corpus, tmp_pa
         assert metrics["train_windows"] == gold_only["train_windows"] + 3
 
 
+def test_a_crf_learns_from_partial_silver(corpus, tmp_path):
+    """Silver's O leaves PROJECT/PROGRAM open; the CRF sums over them (a finite loss, the silver epoch done)."""
+    silver = hand_silver(corpus, tmp_path / "silver", ("东兴市",))
+    metrics = train_command(compose_train(silver_run(tmp_path, corpus, silver, "model.crf=true")))
+    assert metrics["silver_windows"] == 3 and metrics["train_steps"] == 1
+    for stage in (tmp_path / "run" / "silver", tmp_path / "run"):
+        log = [json.loads(line) for line in (stage / "train_log.jsonl").read_text().splitlines()]
+        losses = [row["loss"] for row in log if "loss" in row]
+        assert losses and all(0 <= loss < 1e4 for loss in losses)  # finite, not the forbidden-path score
+
+
 def test_silver_of_a_labeller_that_saw_the_held_out_gold_is_refused(corpus, tmp_path):
     silver = hand_silver(corpus, tmp_path / "silver", ("浚县",))
     with pytest.raises(SilverError, match="东兴市"):

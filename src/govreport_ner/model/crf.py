@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from govreport_ner.labels import BIO_TAGS
 
 CRF_FILE = "crf.json"
 FORBIDDEN = -10000.0
+OPEN = -2  # a token label: O or any open tag (partial annotation), see BioCRF.loss
 
 
 def allowed_transitions(tags: tuple[str, ...] = BIO_TAGS) -> tuple[np.ndarray, np.ndarray]:
@@ -98,14 +100,34 @@ class BioCRF(torch.nn.Module):
             )
         )
 
-    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Mean negative log-likelihood over the labelled tokens (the leading special token is dropped)."""
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor, open_tags: Sequence[int] = ()) -> torch.Tensor:
+        """Mean negative log-likelihood over the labelled tokens (the leading special token is dropped).
+
+        A token labelled :data:`OPEN` (partial annotation: silver that asserts its spans but not
+        that the rest holds no name) may take O or any of ``open_tags``: its likelihood is summed
+        over every tag path that agrees with the known tokens.
+        """
         emissions, labels = logits[:, 1:].float(), labels[:, 1:]
         mask = labels != -100
-        tags = legal_bio(torch.where(mask, labels, torch.zeros_like(labels)))
         with warnings.catch_warnings():  # pytorch-crf 0.7.2 indexes with a uint8 mask internally
             warnings.simplefilter("ignore", UserWarning)
-            return -self.crf(emissions, tags, mask=mask, reduction="mean")
+            if not (labels == OPEN).any():
+                tags = legal_bio(torch.where(mask, labels, torch.zeros_like(labels)))
+                return -self.crf(emissions, tags, mask=mask, reduction="mean")
+            return self._partial_nll(emissions, labels, mask, open_tags).mean()
+
+    def _partial_nll(self, emissions, labels, mask, open_tags: Sequence[int]) -> torch.Tensor:
+        """log Z - log (the sum over the paths that agree with the labels), per sequence."""
+        known = torch.where(mask & (labels != OPEN), labels, torch.zeros_like(labels))
+        allowed = torch.nn.functional.one_hot(legal_bio(known), emissions.shape[-1]).bool()
+        open_row = torch.zeros(emissions.shape[-1], dtype=torch.bool, device=emissions.device)
+        open_row[[0, *open_tags]] = True  # O or an open tag
+        allowed = torch.where((labels == OPEN)[..., None], open_row, allowed)
+        constrained = emissions.masked_fill(~allowed, FORBIDDEN)
+        time_major = emissions.transpose(0, 1), mask.transpose(0, 1)
+        log_z = self.crf._compute_normalizer(*time_major)
+        log_agreeing = self.crf._compute_normalizer(constrained.transpose(0, 1), time_major[1])
+        return log_z - log_agreeing
 
 
 def legal_bio(tags: torch.Tensor) -> torch.Tensor:

@@ -63,6 +63,7 @@ class SilverSettings:
     dir: str | None  # a folder of silver records made by this holdout's checkpoint; None: gold only
     mode: str  # pretrain: silver first, then the gold | mix: silver beside the gold (self-training)
     epochs: float  # passes over the silver with mode=pretrain
+    open_labels: list[str]  # labels silver's O asserts nothing about (partial labels); []: silver's O is O
 
     def __post_init__(self):
         if self.mode not in SILVER_MODES:

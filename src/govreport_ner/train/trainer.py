@@ -6,6 +6,7 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,8 +18,8 @@ from govreport_ner.data.gold import load_gold_splits
 from govreport_ner.data.silver import load_silver_dataset
 from govreport_ner.evaluate.metrics import entity_scores, seqeval_scores
 from govreport_ner.labels import BIO_TAGS, TAG2ID
-from govreport_ner.model.alignment import CharAligner
-from govreport_ner.model.crf import BioCRF, CrfScores
+from govreport_ner.model.alignment import IGNORE, CharAligner
+from govreport_ner.model.crf import OPEN, BioCRF, CrfScores
 from govreport_ner.model.modeling import build_model, save_checkpoint
 from govreport_ner.model.tagger import Tagger
 from govreport_ner.model.word_boundaries import clause_token_tags
@@ -31,8 +32,14 @@ from govreport_ner.train.settings import TrainerSettings, TrainRun
 log = logging.getLogger(__name__)
 
 
-def encode_windows(dataset: Dataset, aligner: CharAligner, word_boundaries: bool = False) -> Dataset:
-    """Model inputs for every clause: one row per window, labels on tokens (and word-boundary tags, if asked)."""
+def encode_windows(
+    dataset: Dataset, aligner: CharAligner, word_boundaries: bool = False, unasserted_o: int = IGNORE
+) -> Dataset:
+    """Model inputs for every clause: one row per window, labels on tokens (and word-boundary tags, if asked).
+
+    In a clause marked ``partial`` (silver with open labels) an O token gets ``unasserted_o``
+    instead: :data:`~govreport_ner.model.crf.OPEN` for a CRF, or ignored by a softmax loss.
+    """
     rows = []
     names = dataset.features["ner_tags"].feature.names
     for example in dataset:
@@ -41,6 +48,8 @@ def encode_windows(dataset: Dataset, aligner: CharAligner, word_boundaries: bool
             continue
         tags = [names[i] for i in example["ner_tags"]]
         labels = aligner.token_labels(encoding, tags)
+        if example.get("partial"):
+            labels = [unasserted_o if label == TAG2ID["O"] else label for label in labels]
         word_tags = clause_token_tags(example["text"], encoding.spans) if word_boundaries else None
         for window in aligner.windows(encoding, labels, word_tags):
             row = {
@@ -93,11 +102,13 @@ def weighted_loss(class_weight_o: float):
     return compute_loss
 
 
-def crf_loss(crf: BioCRF):
-    """The CRF's negative log-likelihood of the gold tags as the training loss."""
+def crf_loss(crf: BioCRF, open_labels: Sequence[str] = ()):
+    """The CRF's negative log-likelihood of the gold tags as the training loss (``open_labels``: the
+    labels an unasserted O token of partial silver may also take)."""
+    open_tags = [TAG2ID[f"{prefix}-{label}"] for label in open_labels for prefix in "BI"]
 
     def compute_loss(outputs, labels, num_items_in_batch=None):
-        return crf.loss(outputs.logits, labels)
+        return crf.loss(outputs.logits, labels, open_tags)
 
     return compute_loss
 
@@ -186,15 +197,37 @@ def build_trainer(run: TrainRun, model, tokenizer, args, train_windows: Dataset,
         data_collator=WindowCollator(tokenizer),
         processing_class=tokenizer,
         callbacks=tensorboard_callbacks(run.trainer.tensorboard, log_dir) if log_dir else [],
-        compute_loss_func=crf_loss(model.crf) if run.model.crf else weighted_loss(run.trainer.class_weight_o),
+        compute_loss_func=crf_loss(model.crf, open_labels(run))
+        if run.model.crf
+        else weighted_loss(run.trainer.class_weight_o),
     )
+
+
+def write_log(trainer, path: Path) -> None:
+    """The Trainer's log history (loss, learning rate, evaluations), one JSON object a line."""
+    with path.open("w", encoding="utf-8") as handle:
+        for row in trainer.state.log_history:
+            handle.write(json.dumps(row) + "\n")
+
+
+def open_labels(run: TrainRun) -> tuple[str, ...]:
+    """The labels silver leaves open (its O asserts nothing about them); none without silver."""
+    return tuple(run.silver.open_labels) if run.silver and run.silver.dir else ()
+
+
+def silver_windows(run: TrainRun, silver: Dataset, aligner: CharAligner) -> Dataset:
+    """The silver clauses as training windows, their O left open for ``silver.open_labels``."""
+    if open_labels(run):
+        silver = silver.add_column("partial", [True] * len(silver))
+    unasserted_o = OPEN if run.model.crf else IGNORE
+    return encode_windows(silver, aligner, run.model.word_boundaries, unasserted_o)
 
 
 def pretrain_on_silver(run: TrainRun, model, tokenizer, aligner: CharAligner, silver: Dataset) -> dict:
     """``silver.epochs`` on the silver clauses before the gold (in ``output_dir/silver``, resumable)."""
     stage_dir = Path(run.output_dir) / "silver"
     settings = replace(run.trainer, epochs=run.silver.epochs, max_steps=-1)
-    windows = encode_windows(silver, aligner, run.model.word_boundaries)
+    windows = silver_windows(run, silver, aligner)
     log.info(
         "silver: %d clauses -> %d windows, %s epoch(s) before the gold", len(silver), len(windows), settings.epochs
     )
@@ -203,6 +236,7 @@ def pretrain_on_silver(run: TrainRun, model, tokenizer, aligner: CharAligner, si
     )
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=last_checkpoint(stage_dir) if settings.resume else None)
+    write_log(trainer, stage_dir / "train_log.jsonl")
     if not settings.keep_checkpoints:
         shutil.rmtree(stage_dir / "checkpoints", ignore_errors=True)
     return {
@@ -233,9 +267,9 @@ def train(run: TrainRun) -> dict:
         model.crf = BioCRF()  # a submodule: trained, checkpointed and resumed with the encoder
     aligner = CharAligner(tokenizer, run.model.one_token_per_char, run.model.max_length, run.model.stride)
     fit_clauses = oversample_labels(train_clauses, t.oversample or {})
-    if silver is not None and run.silver.mode == "mix":  # one round of self-training: silver beside the gold
-        fit_clauses = concatenate_datasets([fit_clauses, silver])
     train_windows = encode_windows(fit_clauses, aligner, word_boundaries)
+    if silver is not None and run.silver.mode == "mix":  # one round of self-training: silver beside the gold
+        train_windows = concatenate_datasets([train_windows, silver_windows(run, silver, aligner)])
     log.info(
         "train: %d clauses -> %d windows; test: %d clauses",
         len(train_clauses),
@@ -296,9 +330,7 @@ def train(run: TrainRun) -> dict:
         metrics.update({f"test_{k}": v for k, v in test_metrics.items()})
         metrics["test_clauses"] = len(test_clauses)
     (output_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
-    with (output_dir / "train_log.jsonl").open("w", encoding="utf-8") as handle:
-        for row in trainer.state.log_history:
-            handle.write(json.dumps(row) + "\n")
+    write_log(trainer, output_dir / "train_log.jsonl")
     card = write_model_card(run, model_dir, train_clauses, metrics)
     if not t.keep_checkpoints:  # the model is in model/; the rest is hundreds of MB
         shutil.rmtree(output_dir / "checkpoints", ignore_errors=True)
