@@ -101,6 +101,9 @@ def test_training_takes_the_silver_first_or_beside_the_gold(mode, corpus, tmp_pa
         assert (tmp_path / "run" / "silver" / "tensorboard").is_dir()
         assert not (tmp_path / "run" / "silver" / "checkpoints").exists()
         assert metrics["train_windows"] == gold_only["train_windows"]
+        card = (tmp_path / "run" / "model" / "README.md").read_text(encoding="utf-8")
+        assert "Silver data" in card and "3 clauses, 1 epoch(s) on it before the gold" in card
+        assert "Silver data" not in (tmp_path / "g" / "run" / "model" / "README.md").read_text(encoding="utf-8")
     else:
         assert metrics["train_windows"] == gold_only["train_windows"] + 3
 

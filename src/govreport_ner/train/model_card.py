@@ -97,6 +97,20 @@ def _rules_do_better(summary: dict) -> list[str]:
     ]
 
 
+def _silver(run: TrainRun, metrics: dict) -> list[str]:
+    """What the run took from silver data (machine labels, not gold), if any."""
+    if not (run.silver and run.silver.dir and "silver_clauses" in metrics):
+        return []
+    how = f"{run.silver.epochs} epoch(s) on it before the gold" if run.silver.mode == "pretrain" else "beside the gold"
+    open_labels = ", ".join(run.silver.open_labels) or "none"
+    return [
+        "",
+        f"Silver data (`{run.silver.dir}`, from `scripts/silver.py`: corpus clauses on which a fold checkpoint "
+        f"and the rules agree; machine labels, not gold): {metrics['silver_clauses']} clauses, {how}; labels its "
+        f"O left open: {open_labels}.",
+    ]
+
+
 def model_card(run: TrainRun, train_clauses: Dataset, metrics: dict) -> str:
     """The card's Markdown: description, data, cross-region scores, use, limits, training settings."""
     t = run.trainer
@@ -136,6 +150,7 @@ def model_card(run: TrainRun, train_clauses: Dataset, metrics: dict) -> str:
         f"{run.model.one_token_per_char}, jieba word-boundary input: {run.model.word_boundaries}. "
         f"Training took {metrics['train_seconds']:.0f} s "
         f"({metrics['train_steps']} steps, {metrics['torch_threads']} threads).",
+        *_silver(run, metrics),
     ]
     if "test_micro_f1" in metrics:
         lines += [
