@@ -56,13 +56,20 @@ def write_standoff(path: Path | str, record: dict) -> Path:
     return path
 
 
+def read_json_record(path: Path, error: type[ValueError] | None = None) -> dict:
+    """A JSON file's object; invalid JSON raises ``error`` (default :class:`StandoffError`) naming file and place."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise (error or StandoffError)(
+            f"{path}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
+        ) from err
+
+
 def read_standoff(path: Path | str) -> dict:
     """One standoff record, with its keys and spans checked."""
     path = Path(path)
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise StandoffError(f"{path}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}") from err
+    record = read_json_record(path)
     missing = [k for k in (*RECORD_KEYS, "spans") if k not in record]
     if missing:
         raise StandoffError(f"{path}: missing keys {missing}")

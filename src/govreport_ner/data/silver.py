@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from govreport_ner.annotation.corpus_gold import read_json_record
 from govreport_ner.annotation.excerpts import sha256_text
 from govreport_ner.annotation.labelstudio_format import AnnotatedTask
 from govreport_ner.data.gold import GoldSettings
@@ -152,10 +153,7 @@ def silver_files(silver_dir: Path | str) -> list[Path]:
 def read_silver(path: Path | str) -> dict:
     """One silver record, its format and spans checked."""
     path = Path(path)
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise SilverError(f"{path}: invalid JSON at line {err.lineno}: {err.msg}") from err
+    record = read_json_record(path, SilverError)
     if record.get("format") != FORMAT:
         raise SilverError(f"{path}: not a silver record (format {record.get('format')!r}, expected {FORMAT})")
     for clause in record["clauses"]:
