@@ -127,6 +127,28 @@ def test_aggregate_pools_seeds_from_their_scored_sweeps(tmp_path):
     assert (tmp_path / "pooled" / "loro.md").read_text(encoding="utf-8").startswith("Held-out regions, 2 runs (2 seeds")
 
 
+def test_compare_pairs_two_settings_and_writes_the_table(tmp_path, capsys):
+    from govreport_ner.commands.compare import compare_command
+    from govreport_ner.evaluate.folds import aggregate_folds
+
+    for setting, micro in (("four", [0.80, 0.85]), ("six", [0.83, 0.87])):
+        folds = {"model": {f"holdout-fold-{i}": {"test_micro_f1": v} for i, v in enumerate(micro)}}
+        summary = {"folds": folds, "summary": {"model": aggregate_folds(folds["model"])}}
+        (tmp_path / setting / "loro").mkdir(parents=True)
+        (tmp_path / setting / "loro" / "loro.json").write_text(json.dumps(summary), encoding="utf-8")
+    paths = [
+        f"baseline={tmp_path / 'four' / 'loro' / 'loro.json'}",
+        f"candidate={tmp_path / 'six' / 'loro' / 'loro.json'}",
+    ]
+    comparison = compare_command(_cfg("compare", *paths, f"output={tmp_path / 'out' / 'four_vs_six'}"))
+    assert comparison["differences"]["micro_f1"]["mean"] == pytest.approx(0.025)
+    table = (tmp_path / "out" / "four_vs_six.md").read_text(encoding="utf-8")
+    assert "| metric | four | six |" in table and "| +0.025 ± 0.005 | 2 / 0 of 2 | up |" in table
+    assert table in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError, match="aggregate.py"):
+        compare_command(_cfg("compare", f"baseline={tmp_path / 'none.json'}", paths[1]))
+
+
 def _without_result_ids(export: list[dict]) -> list[dict]:
     for task in export:
         for annotation in task["annotations"]:

@@ -315,6 +315,8 @@ def documented_overrides(script: Path) -> list[tuple[str, list[str]]]:
         "aggregate.py",
         "prelabel.py",
         "model_card.py",
+        "silver.py",
+        "compare.py",
     ],
 )
 def test_documented_usage_parses_as_hydra_overrides(repo_root, script):

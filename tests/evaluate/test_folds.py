@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from govreport_ner.evaluate.folds import aggregate_folds, combine_seeds, format_loro
+from govreport_ner.evaluate.folds import (
+    aggregate_folds,
+    combine_seeds,
+    format_differences,
+    format_loro,
+    paired_differences,
+)
 
 
 def _summary(model_micro: list[float], rules_micro: list[float]) -> dict:
@@ -47,3 +53,25 @@ def test_the_pooled_table_says_runs_and_seeds():
     assert table.startswith("Held-out regions, 4 runs (2 seeds x folds)")
     assert "| s42 | 0.850 | 0.700 |" in table and "| s7 | 0.650 | 0.700 |" in table
     assert "seed (mean over its folds)" not in format_loro(_summary([0.8], [0.7]))
+
+
+def test_settings_are_paired_by_seed_position_and_fold():
+    base = combine_seeds({"a42": _summary([0.80, 0.90], [0.7, 0.7]), "a7": _summary([0.70, 0.75], [0.7, 0.7])})
+    cand = combine_seeds({"b42": _summary([0.82, 0.93], [0.7, 0.7]), "b7": _summary([0.71, 0.78], [0.7, 0.7])})
+    micro = paired_differences(base, cand)["differences"]["micro_f1"]
+    assert micro["mean"] == pytest.approx(0.0225) and micro["runs"] == 4 and (micro["up"], micro["down"]) == (4, 0)
+    assert micro["beyond_spread"]  # +0.02, +0.03, +0.01, +0.03: the spread (0.008) is smaller than the gain
+    swapped = combine_seeds({"b7": _summary([0.71, 0.78], [0.7, 0.7]), "b42": _summary([0.82, 0.93], [0.7, 0.7])})
+    noisy = paired_differences(base, swapped)["differences"]["micro_f1"]  # seed 42 against seed 7: noise
+    assert noisy["runs"] == 4 and not noisy["beyond_spread"]
+
+
+def test_unpaired_runs_are_counted_and_no_pair_is_an_error():
+    one = _summary([0.8, 0.9, 0.85], [0.7] * 3)
+    comparison = paired_differences(one, _summary([0.81, 0.92], [0.7] * 2))
+    assert comparison["pairs"] == 2 and comparison["unpaired"] == 1
+    assert list(comparison["differences"]) == ["micro_f1", "f1_UNIT"]
+    table = format_differences(comparison, one, one, ("4 epochs", "6 epochs"))
+    assert "| micro_f1 | 0.850 ± 0.041 |" in table and "1 runs without a partner" in table
+    with pytest.raises(ValueError, match="share no"):
+        paired_differences(one, {"folds": {"model": {"holdout-fold-9": {}}}})

@@ -94,3 +94,66 @@ def format_loro(summary: dict) -> str:
         ]
         lines += ["", *markdown_table(["seed (mean over its folds)", *(f"{s} micro-F1" for s in systems)], per_seed)]
     return "\n".join(lines) + "\n"
+
+
+def _runs_by_seed_and_fold(summary: dict, system: str) -> dict[tuple[int, str], dict]:
+    """A summary's runs of ``system`` keyed by (position of its seed, fold name); one sweep is seed 0."""
+    seeds: dict[str, int] = {}
+    runs = {}
+    for key, scores in summary["folds"][system].items():
+        seed, _, fold = key.rpartition("/")
+        runs[seeds.setdefault(seed, len(seeds)), fold] = scores
+    return runs
+
+
+def paired_differences(baseline: dict, candidate: dict, system: str = "model", prefix: str = "test_") -> dict:
+    """Candidate minus baseline, run by run: the same fold of the i-th seed of each (``aggregate.py`` summaries).
+
+    Per metric: the mean and spread of the differences, how many runs went up and down, and
+    ``beyond_spread`` (the mean difference larger than the spread of the differences: a result).
+    """
+    base, cand = _runs_by_seed_and_fold(baseline, system), _runs_by_seed_and_fold(candidate, system)
+    pairs = sorted(base.keys() & cand.keys())
+    if not pairs:
+        raise ValueError(
+            f"the two summaries share no (seed, fold) run of {system!r}: were they made on the same folds?"
+        )
+    order = [f"{prefix}{k}" for k in ("micro_f1", "macro_f1", *(f"f1_{label}" for label in LABELS))]
+    found = {k for p in pairs for k in base[p] if k.startswith(prefix) and k in cand[p]}
+    metrics = [k for k in order if k in found] + sorted(found - set(order))
+    differences = {}
+    for key in metrics:
+        diffs = [cand[p][key] - base[p][key] for p in pairs if key in base[p] and key in cand[p]]
+        mean, std = statistics.fmean(diffs), statistics.pstdev(diffs) if len(diffs) > 1 else 0.0
+        differences[key[len(prefix) :]] = {
+            "mean": mean,
+            "std": std,
+            "up": sum(d > 0 for d in diffs),
+            "down": sum(d < 0 for d in diffs),
+            "runs": len(diffs),
+            "beyond_spread": abs(mean) > std,
+        }
+    unpaired = len(base.keys() ^ cand.keys())
+    return {"system": system, "pairs": len(pairs), "unpaired": unpaired, "differences": differences}
+
+
+def format_differences(comparison: dict, baseline: dict, candidate: dict, names: tuple[str, str]) -> str:
+    """The paired comparison as Markdown: each side's mean ± std, the difference, runs up/down, a verdict."""
+    system, rows = comparison["system"], []
+    for key, d in comparison["differences"].items():
+        sides = [s["summary"][system].get(key) for s in (baseline, candidate)]
+        verdict = ("up" if d["mean"] > 0 else "down") if d["beyond_spread"] else "within the spread"
+        rows.append(
+            [
+                key,
+                *(f"{s['mean']:.3f} ± {s['std']:.3f}" if s else "-" for s in sides),
+                f"{d['mean']:+.3f} ± {d['std']:.3f}",
+                f"{d['up']} / {d['down']} of {d['runs']}",
+                verdict,
+            ]
+        )
+    header = ["metric", names[0], names[1], "difference (paired)", "runs up / down", "verdict"]
+    note = f"{comparison['pairs']} paired runs (same seed position, same fold) of `{system}`"
+    if comparison["unpaired"]:
+        note += f"; {comparison['unpaired']} runs without a partner left out"
+    return "\n".join([note, "", *markdown_table(header, rows)]) + "\n"
