@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,18 @@ def test_silver_leaves_out_the_held_out_province_and_resumes(fold_checkpoint, co
     assert "silver: 1 documents labelled" in capsys.readouterr().out
     again = run_silver(fold_checkpoint, corpus, tmp_path)
     assert again["documents_already_labelled"] == 1 and "documents" not in again
+
+
+def test_an_unreadable_report_is_listed_and_the_others_still_labelled(fold_checkpoint, corpus, tmp_path, capsys):
+    broken = tmp_path / "corpus"
+    shutil.copytree(corpus, broken)
+    (broken / "c.txt").write_bytes(bytes(range(128, 256)) * 4)  # no encoding reads it
+    with (broken / "INDEX.tsv").open("a", encoding="utf-8") as index:
+        index.write("c.txt\t丙市\t丙省\t2024\t512\t\n")
+    summary = run_silver(fold_checkpoint, broken, tmp_path / "silver")
+    assert summary["documents"] == 1 and len(summary["failed"]) == 1 and summary["failed"][0].startswith("c.txt")
+    assert (tmp_path / "silver" / "a.json").is_file()
+    assert "FAILED c.txt" in capsys.readouterr().out
 
 
 def hand_silver(corpus: Path, folder: Path, held_out: tuple[str, ...]) -> Path:
