@@ -160,8 +160,8 @@ def test_hparams_search_sweeps_settings_over_the_folds():
     params = full.hydra.sweeper.params
     assert full.hydra.mode.name == "MULTIRUN"
     assert params["data.holdout"] == "fold-0,fold-1,fold-2,fold-3,fold-4"
-    assert {"trainer.learning_rate", "trainer.epochs", "trainer.batch_size", "trainer.class_weight_o"} <= set(params)
-    assert cfg.name.startswith("e5_small_hp/lr")
+    assert {"trainer.learning_rate", "trainer.epochs", "trainer.batch_size"} <= set(params)
+    assert cfg.name.startswith("e5_small_hp/lr") and cfg.name.endswith(f"-bs{cfg.trainer.batch_size}")
 
 
 def test_crf_layer_trains_saves_and_decodes_the_same_with_torch_and_onnx(tmp_path):
