@@ -1,6 +1,6 @@
 """Two settings compared run by run: the paired difference per label, runs up and down, and whether it beats its spread.
 
-python scripts/compare.py baseline=reports/kfold_e5_small_3seeds/loro.json candidate=reports/kfold_e5_ep6/loro.json
+python scripts/compare.py baseline=reports/kfold_e5_small_3seeds/loro.json candidate=reports/kfold_e5_small_6ep_3seeds/loro.json
 python scripts/compare.py baseline=runs/a/loro/loro.json candidate=runs/b/loro/loro.json output=reports/a_vs_b
 """
 
