@@ -66,7 +66,7 @@ def test_oversampling_adds_copies_of_clauses_with_the_label(tmp_path):
 def test_experiment_overrides_only_what_differs():
     cfg = compose_train(["+experiment=e5_small"])
     assert cfg.model.name_or_path == "intfloat/multilingual-e5-small"
-    assert cfg.name == "e5_small" and cfg.trainer.epochs == 4 and cfg.trainer.oversample == {"DEADLINE": 4}
+    assert cfg.name == "e5_small" and cfg.trainer.epochs == 6 and cfg.trainer.oversample == {"DEADLINE": 4}
     assert cfg.model.crf and cfg.model.word_boundaries  # the setting measured best (reports/experiments.md)
     assert cfg.data.corpus_gold.endswith("annotations/corpus") and cfg.data.folds == 5
     assert cfg.data.holdout is None and cfg.output_dir == "runs/e5_small/holdout-none"
