@@ -13,13 +13,14 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from tqdm import tqdm
 
 from govreport_ner.annotation.corpus_gold import read_standoff, standoff_files
 from govreport_ner.annotation.excerpts import read_index
 from govreport_ner.commands.config import gold_settings, settings_from
-from govreport_ner.data.gold import region_provinces, resolve_holdout
+from govreport_ner.commands.evaluate import checkpoint_holdout
+from govreport_ner.data.gold import region_provinces
 from govreport_ner.data.silver import (
     Labeller,
     SilverPolicy,
@@ -35,22 +36,20 @@ from govreport_ner.text.segment import segment
 log = logging.getLogger(__name__)
 
 
-def labeller_holdout(checkpoint: Path) -> tuple[tuple[str, ...] | None, set[str], dict[str, list[tuple[int, int]]]]:
-    """The regions a ``train.py`` output_dir was held out from (None if it does not say), their provinces,
-    and the gold excerpts (source -> ranges) of the gold it trained with."""
-    config, metrics = checkpoint / "config.yaml", checkpoint / "metrics.json"
-    if not (config.is_file() and metrics.is_file()):
+def labeller_holdout(checkpoint: Path, data_cfg) -> tuple[tuple[str, ...] | None, set[str], dict]:
+    """The regions the labelling checkpoint was held out from (None if it does not say: evaluate.py's
+    ``checkpoint_holdout``), their provinces, and the gold excerpts (source -> ranges) of ``data_cfg``."""
+    settings = gold_settings(data_cfg)
+    found = checkpoint_holdout(checkpoint, data_cfg)
+    if found is None:
         log.warning("%s has no config.yaml/metrics.json: its held-out regions are unknown", checkpoint)
-        return None, set(), {}
-    data = OmegaConf.load(config).data
-    settings = gold_settings(data, holdout=json.loads(metrics.read_text(encoding="utf-8"))["holdout"])
-    regions = tuple(resolve_holdout(settings) or ())
+    regions = tuple(found[0] or ()) if found else None
     provinces = region_provinces(settings.seed_dir, settings.corpus_gold)
     excerpts: dict[str, list[tuple[int, int]]] = {}
     for path in standoff_files(settings.corpus_gold) if settings.corpus_gold else []:
         record = read_standoff(path)
         excerpts.setdefault(record["source"], []).append((record["start"], record["end"]))
-    return regions, {provinces[r] for r in regions if r in provinces}, excerpts
+    return regions, {provinces[r] for r in regions or () if r in provinces}, excerpts
 
 
 def already_labelled(path: Path, labeller: Labeller, policy: SilverPolicy) -> bool:
@@ -86,7 +85,7 @@ def silver_command(cfg: DictConfig) -> dict:
 
     checkpoint, output, corpus_dir = Path(cfg.checkpoint), Path(cfg.output), Path(cfg.corpus_dir)
     policy = settings_from(SilverPolicy, cfg.policy)
-    held_out, held_out_provinces, gold_excerpts = labeller_holdout(checkpoint)
+    held_out, held_out_provinces, gold_excerpts = labeller_holdout(checkpoint, cfg.data)
     rows = [row for row in read_index(corpus_dir) if row.province not in held_out_provinces]
     if cfg.limit:
         rows = rows[: int(cfg.limit)]
