@@ -12,7 +12,15 @@ from hydra import compose, initialize_config_dir
 from govreport_ner.commands.config import CONFIG_DIR, settings_from
 from govreport_ner.commands.silver import silver_command
 from govreport_ner.commands.train import train_command
-from govreport_ner.data.silver import Labeller, SilverError, SilverPolicy, read_silver, silver_record, write_silver
+from govreport_ner.data.silver import (
+    Labeller,
+    SilverError,
+    SilverPolicy,
+    load_silver_tasks,
+    read_silver,
+    silver_record,
+    write_silver,
+)
 from tests.helpers import compose_train, seed_gold_holding_out_dongxing, span_of
 
 pytestmark = pytest.mark.slow  # trains the tiny model
@@ -62,6 +70,13 @@ def test_silver_leaves_out_the_held_out_province_and_resumes(fold_checkpoint, co
     assert "silver: 1 documents labelled" in capsys.readouterr().out
     again = run_silver(fold_checkpoint, corpus, tmp_path)
     assert again["documents_already_labelled"] == 1 and "documents" not in again
+
+
+def test_the_folder_silver_py_writes_is_what_training_reads(fold_checkpoint, corpus, tmp_path):
+    """The summary beside the records is not taken for a record."""
+    summary = run_silver(fold_checkpoint, corpus, tmp_path)
+    tasks = load_silver_tasks(tmp_path, corpus, ["东兴市"])
+    assert (tmp_path / "summary.json").is_file() and len(tasks) == summary["clauses_kept"]
 
 
 def test_an_unreadable_report_is_listed_and_the_others_still_labelled(fold_checkpoint, corpus, tmp_path, capsys):

@@ -22,6 +22,7 @@ from govreport_ner.commands.config import gold_settings, settings_from
 from govreport_ner.commands.evaluate import checkpoint_holdout
 from govreport_ner.data.gold import region_provinces
 from govreport_ner.data.silver import (
+    SUMMARY_FILE,
     Labeller,
     SilverPolicy,
     read_silver,
@@ -80,7 +81,7 @@ def label_document(text: str, model, rules, policy: SilverPolicy, gold_ranges, m
 
 
 def silver_command(cfg: DictConfig) -> dict:
-    """Write one silver file per corpus document to ``cfg.output``; a summary (also ``summary.json``)."""
+    """Write one silver file per corpus document to ``cfg.output``; a summary (also ``SUMMARY_FILE``)."""
     from govreport_ner.predict.predictors import load_predictor
 
     checkpoint, output, corpus_dir = Path(cfg.checkpoint), Path(cfg.output), Path(cfg.corpus_dir)
@@ -118,7 +119,7 @@ def silver_command(cfg: DictConfig) -> dict:
         "failed": failed,
     }
     output.mkdir(parents=True, exist_ok=True)
-    (output / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    (output / SUMMARY_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     share = counts["clauses_kept"] / counts["clauses_seen"] if counts["clauses_seen"] else 0.0
     print(
         f"silver: {counts['documents']} documents labelled ({counts['documents_already_labelled']} already), "

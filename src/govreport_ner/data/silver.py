@@ -142,12 +142,15 @@ def write_silver(path: Path | str, record: dict) -> Path:
     return path
 
 
+SUMMARY_FILE = "summary.json"  # what scripts/silver.py writes beside the records: not a record
+
+
 def silver_files(silver_dir: Path | str) -> list[Path]:
-    """The silver records of a folder (``*.json``, sorted)."""
+    """The silver records of a folder (``*.json`` but the summary, sorted)."""
     folder = Path(silver_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"silver folder {folder} not found (make one with scripts/silver.py)")
-    return sorted(p for p in folder.glob("*.json") if p.is_file())
+    return sorted(p for p in folder.glob("*.json") if p.is_file() and p.name != SUMMARY_FILE)
 
 
 def read_silver(path: Path | str) -> dict:
