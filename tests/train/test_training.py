@@ -60,7 +60,8 @@ def test_oversampling_adds_copies_of_clauses_with_the_label(tmp_path):
     metrics = train_command(cfg)
     extra = metrics["train_clauses_oversampled"] - metrics["train_clauses"]
     assert extra > 0 and extra % 2 == 0  # two copies more of each clause with a DEADLINE
-    assert "{'DEADLINE': 3}" in (tmp_path / "model" / "README.md").read_text(encoding="utf-8")
+    card = (tmp_path / "model" / "README.md").read_text(encoding="utf-8")
+    assert "{'DEADLINE': 3}" in card and "O-tag loss weight 1.0" in card  # the softmax head weighs O
 
 
 def test_experiment_overrides_only_what_differs():
@@ -187,6 +188,7 @@ def test_crf_layer_trains_saves_and_decodes_the_same_with_torch_and_onnx(tmp_pat
     assert [(s.start, s.end, s.label) for s in torch_spans] == [(s.start, s.end, s.label) for s in onnx_spans]
     card = (tmp_path / "model" / "README.md").read_text(encoding="utf-8")
     assert card.startswith("---\nlanguage:") and "pipeline_tag: token-classification" in card and "CRF" in card
+    assert "O-tag loss weight" not in card  # a CRF's likelihood has no class weights
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
 
 

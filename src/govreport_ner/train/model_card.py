@@ -144,7 +144,7 @@ def model_card(run: TrainRun, train_clauses: Dataset, metrics: dict) -> str:
         "## Training procedure",
         "",
         f"epochs {t.epochs}, batch size {t.batch_size}, learning rate {t.learning_rate}, warmup {t.warmup_ratio}, "
-        f"weight decay {t.weight_decay}, O-tag loss weight {t.class_weight_o}, seed {t.seed}, "
+        f"weight decay {t.weight_decay}, {_o_weight(run)}seed {t.seed}, "
         f"clauses oversampled per label {t.oversample or 'none'}; "
         f"max_length {run.model.max_length}, stride {run.model.stride}, one token per character: "
         f"{run.model.one_token_per_char}, jieba word-boundary input: {run.model.word_boundaries}. "
@@ -158,6 +158,11 @@ def model_card(run: TrainRun, train_clauses: Dataset, metrics: dict) -> str:
             f"Held-out micro-F1 of this run: {metrics['test_micro_f1']:.3f} on {metrics['test_clauses']} clauses.",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _o_weight(run: TrainRun) -> str:
+    """The O-tag loss weight, which only the softmax head uses (a CRF's likelihood has no class weights)."""
+    return "" if run.model.crf else f"O-tag loss weight {run.trainer.class_weight_o}, "
 
 
 def write_model_card(run: TrainRun, model_dir: Path, train_clauses: Dataset, metrics: dict) -> Path:
