@@ -69,6 +69,31 @@ def test_names_that_are_not_names_are_dropped():
     assert marks(text, snap_spans(text, spans)) == [("PROJECT", "城市更新项目")]
 
 
+def test_a_name_gives_up_a_unit_made_whole_and_spans_stay_flat():
+    """Found in silver: 千 grown to 千瓦 ran into a name the model started at 瓦."""
+    text = "争取沁水华能120万千瓦抽水蓄能项目完成核准，建设3千瓦时光伏电站工程。"
+    spans = spans_of(text, "120万 QUANTITY", "千 UNIT", "瓦抽水蓄能项目 PROJECT", "3 QUANTITY")
+    spans += [span(text, "千", "UNIT", nth=1), span(text, "瓦时光伏电站工程", "PROJECT")]  # 千瓦时 at its start
+    snapped = snap_spans(text, spans)
+    assert marks(text, snapped) == [
+        ("QUANTITY", "120万"),
+        ("UNIT", "千瓦"),
+        ("PROJECT", "抽水蓄能项目"),
+        ("QUANTITY", "3"),
+        ("UNIT", "千瓦时"),
+        ("PROJECT", "光伏电站工程"),
+    ]
+    assert all(a.end <= b.start for a, b in zip(snapped, snapped[1:], strict=False))
+
+
+def test_a_name_holding_a_unit_is_dropped():
+    text = "建设年产50万吨级钢铁项目。"
+    spans = spans_of(text, "50万 QUANTITY", "吨 UNIT", "产50万吨级钢铁项目 PROJECT")
+    assert marks(text, snap_spans(text, spans)) == [("QUANTITY", "50万"), ("UNIT", "吨")]
+    spans = spans_of(text, "吨 UNIT", "年产50万吨级钢铁项目 PROJECT")  # no quantity: the unit alone inside
+    assert marks(text, snap_spans(text, spans)) == [("UNIT", "吨")]
+
+
 def test_names_may_open_or_close_with_a_pair_they_hold():
     """Quoted and bracketed names are names (13% of gold PROGRAM spans start with “); a stray mark is not."""
     text = "深化“放管服”改革，建设保税物流中心（B型），落实《乡村振兴规划》，推进改革”行动。"

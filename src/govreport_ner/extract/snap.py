@@ -27,7 +27,11 @@ The steps, in order:
    quantity. A name that opens a quote and stops right before its closing mark takes the mark
    in (and one that closes a pair opened right before it takes the opener); quotation marks
    around the whole name are left out, and a footnote marker (（46）, ㉙) ends a name, as the
-   annotation spec says. Otherwise the span is dropped, so a target attaches a real name or none.
+   annotation spec says. A name that overlaps a whole unit at an edge gives the unit up
+   (``120万千`` + ``瓦抽水蓄能项目`` -> ``千瓦`` + ``抽水蓄能项目``); one holding a unit inside
+   is dropped, like one holding a quantity. Otherwise the span is dropped, so a target
+   attaches a real name or none.
+4. The spans are flat: a span overlapping one kept before it (numbers first) is dropped.
 """
 
 from __future__ import annotations
@@ -144,6 +148,30 @@ def _whole_units(text: str, spans: Sequence[Span]) -> list[tuple[int, int, float
     return [(a, b, score) for a, b, score in merged]
 
 
+def _outside_units(text: str, span: Span, units: Sequence[Span]) -> Span | None:
+    """A name moved off the whole units at its edges; None when a unit lies inside it."""
+    start, end = span.start, span.end
+    for unit in units:
+        if unit.start <= start < unit.end:
+            start = unit.end
+        elif unit.start < end <= unit.end:
+            end = unit.start
+        elif start < unit.start and unit.end < end:
+            return None
+    if end <= start:
+        return None
+    return span if (start, end) == (span.start, span.end) else Span(start, end, span.label, text[start:end], span.score)
+
+
+def _flat(spans: Sequence[Span]) -> list[Span]:
+    """The spans that overlap none kept before them (earlier spans win), sorted."""
+    kept: list[Span] = []
+    for span in spans:
+        if not any(span.overlaps(k) for k in kept):
+            kept.append(span)
+    return sorted(kept)
+
+
 def _is_name(text: str, span: Span) -> bool:
     words = text[span.start : span.end]
     return len(words) >= 2 and len(_CJK.findall(words)) >= 2 and words not in GENERIC_NAMES and _clean_edges(words)
@@ -180,8 +208,8 @@ def snap_spans(text: str, spans: Sequence[Span]) -> list[Span]:
         if any(span.start < q[1] and q[0] < span.end for q in quantities):
             continue
         if span.label in ("PROJECT", "PROGRAM"):
-            span = _mend_name_edges(text, span, spans)
-            if not _is_name(text, span):
+            span = _outside_units(text, _mend_name_edges(text, span, spans), units)
+            if span is None or not _is_name(text, span):
                 continue
         kept.append(Span(span.start, span.end, span.label, text[span.start : span.end], span.score))
-    return sorted(kept)
+    return _flat(kept)
