@@ -72,10 +72,14 @@ def run_outcomes(run: Path, threads: int | None, min_score: float | None = None)
     return counts
 
 
+def gold_total(counts: Counter) -> int:
+    """The gold names behind the outcome counts (each has exactly one ``gold_`` outcome)."""
+    return sum(v for k, v in counts.items() if k.startswith("gold_"))
+
+
 def pooled_f1(counts: Counter) -> float:
     """Strict F1 from the outcome counts: exact matches against all gold and all predictions."""
-    exact = counts["gold_exact"]
-    n_gold = sum(v for k, v in counts.items() if k.startswith("gold_"))
+    exact, n_gold = counts["gold_exact"], gold_total(counts)
     n_pred = exact + counts["pred_overlaps_gold"] + counts["pred_spurious"]
     return 2 * exact / (n_gold + n_pred) if n_gold + n_pred else 0.0
 
@@ -93,7 +97,7 @@ def main() -> None:
             total[label].update(counts)
         print(run, file=sys.stderr, flush=True)
     for label, counts in total.items():
-        n_gold = sum(v for k, v in counts.items() if k.startswith("gold_"))
+        n_gold = gold_total(counts)
         print(f"{label}: {n_gold} gold, strict F1 (pooled) {pooled_f1(counts):.3f}")
         for kind, n in sorted(counts.items()):
             share = f" ({n / n_gold:.1%} of gold)" if kind.startswith("gold_") else ""
