@@ -208,6 +208,8 @@ def test_data_all_loads_seeds_and_corpus_gold_with_provinces_and_folds(corpus, t
         corpus_dir=corpus,
         folds=3,
         holdout=None,
+        train_fraction=1.0,
+        train_fraction_seed=0,
     )
     dataset, _ = load_gold_dataset(settings)
     assert set(dataset["doc_id"]) >= {e.doc_id for e in excerpts} | {"xunxian_2022"}

@@ -9,6 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from datasets import Dataset
 from omegaconf import OmegaConf
 
 from govreport_ner.annotation.labelstudio_format import AnnotatedTask, parse_export, to_export_task
@@ -21,8 +22,10 @@ from govreport_ner.data.dataset import (
     oversample_labels,
     split_by_region,
     statistics,
+    subsample_regions,
     task_clause_examples,
 )
+from govreport_ner.data.gold import GoldSettings, load_gold_splits
 from govreport_ner.labels import BIO_TAGS, LABELS
 from govreport_ner.spans import Span, bio_to_spans
 from govreport_ner.text.segment import segment
@@ -187,6 +190,45 @@ def test_split_by_region(annotated):
     with pytest.raises(ValueError, match="浚县") as info:
         split_by_region(dataset, ["东兴市", "浚县"])
     assert "东兴市" in str(info.value) and "阳泉市郊区" in str(info.value)  # known regions listed
+
+
+def test_subsample_regions_keeps_whole_regions_nested_by_seed():
+    regions = [f"r{i}" for i in range(20) for _ in range(3)]  # 20 regions, 3 clauses each
+    dataset = Dataset.from_dict({"id": [str(i) for i in range(len(regions))], "region": regions})
+    assert subsample_regions(dataset, 1.0, seed=0) is dataset
+    quarter, half = (set(subsample_regions(dataset, f, seed=0)["region"]) for f in (0.25, 0.5))
+    assert len(quarter) == 5 and len(half) == 10 and quarter < half  # nested shares of one seed
+    half_rows = subsample_regions(dataset, 0.5, seed=0)
+    assert len(half_rows) == 30  # every clause of a kept region
+    assert set(subsample_regions(dataset, 0.5, seed=1)["region"]) != half  # the seed picks the regions
+    assert len(set(subsample_regions(dataset, 0.01, seed=0)["region"])) == 1  # never empty
+    for bad in (0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="share of training regions"):
+            subsample_regions(dataset, bad, seed=0)
+
+
+def test_train_fraction_shrinks_the_training_regions_and_leaves_the_test_split(repo_root):
+    data = OmegaConf.load(repo_root / "configs" / "data" / "seeds.yaml")
+    assert data.train_fraction == 1.0  # the default trains on every training region
+
+    def splits(fraction):
+        settings = GoldSettings(
+            gold=repo_root / "annotations" / "gold",
+            seed_dir=repo_root / "seeds",
+            max_chars=data.max_chars,
+            corpus_gold=None,
+            corpus_dir=None,
+            folds=None,
+            holdout="xunxian",
+            train_fraction=fraction,
+            train_fraction_seed=0,
+        )
+        return load_gold_splits(settings)
+
+    full, half = splits(1.0), splits(0.5)
+    assert half["test"]["id"] == full["test"]["id"]
+    assert len(set(full["train"]["region"])) == 4 and len(set(half["train"]["region"])) == 2
+    assert set(half["train"]["id"]) < set(full["train"]["id"])
 
 
 def test_oversample_labels_repeats_clauses_of_rare_labels(annotated):

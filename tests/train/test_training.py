@@ -64,6 +64,19 @@ def test_oversampling_adds_copies_of_clauses_with_the_label(tmp_path):
     assert "{'DEADLINE': 3}" in card and "O-tag loss weight 1.0" in card  # the softmax head weighs O
 
 
+def test_a_learning_curve_run_trains_on_a_share_of_the_regions_and_says_so(tmp_path):
+    overrides = ["+experiment=smoke", "data=seeds", "model=tiny", "trainer.max_steps=1", "trainer.save_strategy=no"]
+    full = train_command(compose_train([*overrides, *seed_gold_holding_out_dongxing(tmp_path / "full")]))
+    half_dir = tmp_path / "half"
+    half = train_command(
+        compose_train([*overrides, "data.train_fraction=0.5", *seed_gold_holding_out_dongxing(half_dir)])
+    )
+    assert 0 < half["train_clauses"] < full["train_clauses"]
+    assert half["test_clauses"] == full["test_clauses"]  # the held-out region is scored whole
+    card = (half_dir / "model" / "README.md").read_text(encoding="utf-8")
+    assert "from 2 regions" in card and "0.5 of the training regions kept" in card
+
+
 def test_experiment_overrides_only_what_differs():
     cfg = compose_train(["+experiment=e5_small"])
     assert cfg.model.name_or_path == "intfloat/multilingual-e5-small"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -77,6 +78,19 @@ def split_by_region(dataset: Dataset, holdout: Sequence[str] | str | None) -> Da
             "test": dataset.filter(lambda r: r in held, input_columns="region"),
         }
     )
+
+
+def subsample_regions(dataset: Dataset, fraction: float, seed: int) -> Dataset:
+    """The clauses of a seeded share of the regions (whole excerpts, as gold is annotated), for a
+    learning curve. One seed's shares are nested: its 0.25 lies inside its 0.5."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"the share of training regions must be in (0, 1], got {fraction}")
+    if fraction == 1:
+        return dataset
+    regions = sorted(set(dataset["region"]))
+    order = random.Random(seed).sample(regions, len(regions))
+    kept = set(order[: max(1, round(fraction * len(regions)))])
+    return dataset.filter(lambda r: r in kept, input_columns="region")
 
 
 def oversample_labels(dataset: Dataset, factors: Mapping[str, int]) -> Dataset:

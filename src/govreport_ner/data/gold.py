@@ -17,7 +17,7 @@ from pathlib import Path
 
 from govreport_ner.annotation.corpus_gold import load_corpus_gold, read_standoff, standoff_files
 from govreport_ner.annotation.labelstudio_format import read_export
-from govreport_ner.data.dataset import build_dataset, province_folds, split_by_region
+from govreport_ner.data.dataset import build_dataset, province_folds, split_by_region, subsample_regions
 from govreport_ner.text.seeds import SeedMeta, load_metadata, region_aliases
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,8 @@ class GoldSettings:
     corpus_dir: str | Path | None  # the corpus those excerpts come from
     folds: int | None  # K province-grouped folds, or None
     holdout: str | Sequence[str] | None  # region names/ids, doc ids, or fold-<i>; None: no held-out region
+    train_fraction: float  # the share of the training regions kept (a learning curve); test untouched
+    train_fraction_seed: int  # which regions that share is
 
 
 def load_gold_tasks(settings: GoldSettings, skip_unannotated: bool = False):
@@ -57,9 +59,12 @@ def load_gold_dataset(settings: GoldSettings, skip_unannotated: bool = False):
 
 def load_gold_splits(settings: GoldSettings):
     """The gold clauses split by the held-out regions of ``settings``: ``train``, and ``test`` when
-    some region is held out (what a training run of these settings trained and was tested on)."""
+    some region is held out (what a training run of these settings trained and was tested on).
+    With ``train_fraction`` < 1 only that share of the training regions is kept; the test clauses stay."""
     dataset, _ = load_gold_dataset(settings)
-    return split_by_region(dataset, resolve_holdout(settings))
+    splits = split_by_region(dataset, resolve_holdout(settings))
+    splits["train"] = subsample_regions(splits["train"], settings.train_fraction, settings.train_fraction_seed)
+    return splits
 
 
 def seed_metadata(seed_dir: str | Path) -> dict[str, SeedMeta]:

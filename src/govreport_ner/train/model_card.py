@@ -38,6 +38,7 @@ def _training_data(run: TrainRun, train_clauses: Dataset) -> list[str]:
         "",
         f"{len(train_clauses)} gold clauses ({sum(len(t) for t in train_clauses['text']):,} characters) from "
         f"{len(regions)} regions in {len(provinces)} provinces; held out: {holdout or 'nothing'}. "
+        + _share(run)
         + (
             "Gold: five seed report excerpts and standoff annotations over excerpts of the cities-2024 corpus "
             "(two independent passes on a third, review elsewhere, adjudication; see the project's "
@@ -51,6 +52,13 @@ def _training_data(run: TrainRun, train_clauses: Dataset) -> list[str]:
         "|---|---|",
         *rows,
     ]
+
+
+def _share(run: TrainRun) -> str:
+    fraction = run.gold.train_fraction
+    if fraction == 1:
+        return ""
+    return f"A learning-curve run: {fraction:g} of the training regions kept (data.train_fraction_seed={run.gold.train_fraction_seed}). "
 
 
 def _cross_region(path: str | None) -> list[str]:
