@@ -223,7 +223,7 @@ def test_data_all_loads_seeds_and_corpus_gold_with_provinces_and_folds(corpus, t
 
 
 def test_corpus_numbers_agreement_review_changes_and_counts(corpus, tmp_path):
-    from govreport_ner.annotation.corpus_report import corpus_numbers
+    from govreport_ner.annotation.corpus_report import corpus_numbers, corpus_section
 
     excerpts = sample(corpus)
     texts = {e.doc_id: text_of(corpus, e) for e in excerpts}
@@ -260,3 +260,14 @@ def test_corpus_numbers_agreement_review_changes_and_counts(corpus, tmp_path):
     assert numbers["review_changes"]["DEADLINE"]["kept"] == 2
     assert numbers["per_label"]["DEADLINE"] == 4 and numbers["per_label"]["PROGRAM"] == 2
     assert sum(row["excerpts"] for row in numbers["per_kind"].values()) == 4
+    assert numbers["reannotation_vs_gold"] is None and numbers["reannotated"] == []
+    # a fresh pass over two final-gold excerpts that finds only their DEADLINE spans
+    for e in excerpts[2:4]:
+        fresh = spans_of(e, [("年", "DEADLINE")])
+        write_standoff(gold_dir / "passes" / "pass_c" / f"{e.doc_id}.json", standoff_record(e, fresh, "C"))
+    again = corpus_numbers(gold_dir, corpus, ["pass_a", "pass_b"], "review", reannotation="pass_c")
+    assert again["reannotated"] == sorted(e.doc_id for e in excerpts[2:4])
+    scores = again["reannotation_vs_gold"]["strict"]["per_label"]
+    assert scores["DEADLINE"]["f1"] == 1.0 and scores["PROGRAM"]["recall"] == 0.0
+    section = corpus_section(again, ["pass_a", "pass_b"], "review", lambda s, name: name)
+    assert "A fresh pass over 2 excerpts of the final gold" in section and "fresh pass vs final gold" in section

@@ -74,11 +74,17 @@ def count_table(tasks: Sequence[AnnotatedTask], key) -> dict[str, dict[str, int]
 
 
 def corpus_numbers(
-    gold_dir: Path | str, corpus_dir: Path | str, passes: Sequence[str], review: str, adjudicated: str = "adjudicated"
+    gold_dir: Path | str,
+    corpus_dir: Path | str,
+    passes: Sequence[str],
+    review: str,
+    adjudicated: str = "adjudicated",
+    reannotation: str | None = None,
 ) -> dict:
     """Agreement of the two passes on the double-annotated excerpts, each pass against the adjudicated
     gold, what the review changed in the first pass, what applying the rulings changed afterwards,
-    counts per label/province/kind, and the rule baseline on the final gold."""
+    a fresh pass over final-gold excerpts against that gold (``reannotation``), counts per
+    label/province/kind, and the rule baseline on the final gold."""
     texts: dict[str, str] = {}
     gold = load_pass(gold_dir, corpus_dir, texts)
     pass_dir = Path(gold_dir) / "passes"
@@ -90,6 +96,8 @@ def corpus_numbers(
     swept = sorted(set(before_rulings) & set(gold))
     kinds = {record["doc_id"]: record["kind"] for record in map(read_standoff, standoff_files(gold_dir))}
     tasks = list(gold.values())
+    fresh = load_pass(pass_dir / reannotation, corpus_dir, texts) if reannotation else {}
+    fresh_docs = sorted(set(fresh) & set(gold))
     return {
         "excerpts": len(gold),
         "double_annotated": double,
@@ -102,6 +110,8 @@ def corpus_numbers(
         "review_changes": review_changes(first, loaded[review], reviewed) if reviewed else None,
         "rulings_changes": review_changes(before_rulings, gold, swept) if swept else None,
         "rulings_excerpts": len(swept),
+        "reannotated": fresh_docs,
+        "reannotation_vs_gold": scores_on(gold, fresh, fresh_docs) if fresh_docs else None,
         "per_label": {label: sum(s.label == label for t in tasks for s in t.spans) for label in LABELS},
         "per_province": count_table(tasks, lambda t: t.province),
         "per_kind": count_table(tasks, lambda t: kinds[t.doc_id]),
@@ -167,6 +177,16 @@ def corpus_section(numbers: dict, passes: Sequence[str], review: str, score_tabl
             "excerpt (and the seeds). What that changed, against the adjudicated or reviewed files:",
             "",
             format_review_changes(numbers["rulings_changes"]),
+            "",
+        ]
+    if numbers.get("reannotation_vs_gold"):
+        parts += [
+            f"#### A fresh pass over {len(numbers['reannotated'])} excerpts of the final gold",
+            "",
+            "Made after the rulings, by annotators who had not worked on these excerpts: how closely one new "
+            "annotator reproduces the final gold (a reference point for the model's scores).",
+            "",
+            score_table(numbers["reannotation_vs_gold"], "fresh pass vs final gold"),
             "",
         ]
     parts += [

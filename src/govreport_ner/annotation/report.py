@@ -45,6 +45,7 @@ class CorpusPasses:
     passes: Sequence[str]  # the independent passes (<gold_dir>/passes/<name>/)
     review: str  # the review of the first pass on the single-pass excerpts
     adjudicated: str  # the adjudication of the two passes, before the rulings were applied
+    reannotation: str | None = None  # a later fresh pass over some final-gold excerpts (how reproducible the gold is)
 
 
 @dataclass
@@ -153,7 +154,9 @@ def corpus_report(corpus: CorpusPasses) -> tuple[str, dict] | None:
     if not Path(corpus.corpus_dir).is_dir():
         print(f"corpus folder {corpus.corpus_dir} not found: the corpus gold's numbers are left as they are")
         return None
-    numbers = corpus_numbers(corpus.gold_dir, corpus.corpus_dir, list(corpus.passes), corpus.review, corpus.adjudicated)
+    numbers = corpus_numbers(
+        corpus.gold_dir, corpus.corpus_dir, list(corpus.passes), corpus.review, corpus.adjudicated, corpus.reannotation
+    )
     section = corpus_section(numbers, list(corpus.passes), corpus.review, score_table)
     return GENERATED + "\n\n" + section, numbers
 

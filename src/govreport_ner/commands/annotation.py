@@ -65,7 +65,7 @@ def annotation_report_command(cfg: DictConfig) -> dict:
     """Write the gold exports, ``annotations/measured.json`` and the README's measured sections."""
     seed = SeedPasses(cfg.data.seed_dir, cfg.passes_dir, list(cfg.passes), cfg.adjudicated_dir, cfg.data.max_chars)
     c = cfg.corpus
-    corpus = CorpusPasses(c.gold_dir, c.corpus_dir, list(c.passes), c.review, c.adjudicated)
+    corpus = CorpusPasses(c.gold_dir, c.corpus_dir, list(c.passes), c.review, c.adjudicated, c.get("reannotation"))
     report = write_annotation_report(seed, corpus, cfg.gold_dir, cfg.readme, cfg.numbers)
     wrote = f"wrote {len(report.gold_paths)} gold exports to {cfg.gold_dir}, numbers to {cfg.numbers}"
     print(f"{wrote}, sections of {Path(cfg.readme)}")
