@@ -231,6 +231,24 @@ def test_train_fraction_shrinks_the_training_regions_and_leaves_the_test_split(r
     assert set(half["train"]["id"]) < set(full["train"]["id"])
 
 
+def test_a_run_configured_before_learning_curves_reads_as_all_regions(repo_root):
+    from govreport_ner.commands.config import gold_settings
+
+    old = OmegaConf.create(  # the data section a run saved before data.train_fraction existed
+        {
+            "gold": str(repo_root / "annotations" / "gold"),
+            "seed_dir": str(repo_root / "seeds"),
+            "holdout": None,
+            "max_chars": 200,
+            "corpus_gold": None,
+            "corpus_dir": None,
+            "folds": None,
+        }
+    )
+    settings = gold_settings(old, holdout="xunxian")
+    assert settings.train_fraction == 1.0 and len(set(load_gold_splits(settings)["train"]["region"])) == 4
+
+
 def test_oversample_labels_repeats_clauses_of_rare_labels(annotated):
     dataset = build_dataset(annotated)
     labels_of = [{s["label"] for s in spans} for spans in dataset["spans"]]

@@ -35,8 +35,9 @@ class GoldSettings:
     corpus_dir: str | Path | None  # the corpus those excerpts come from
     folds: int | None  # K province-grouped folds, or None
     holdout: str | Sequence[str] | None  # region names/ids, doc ids, or fold-<i>; None: no held-out region
-    train_fraction: float  # the share of the training regions kept (a learning curve); test untouched
-    train_fraction_seed: int  # which regions that share is
+    # defaults only for runs configured before learning curves (their saved config.yaml lacks the keys)
+    train_fraction: float = 1.0  # the share of the training regions kept (a learning curve); test untouched
+    train_fraction_seed: int = 0  # which regions that share is
 
 
 def load_gold_tasks(settings: GoldSettings, skip_unannotated: bool = False):
