@@ -20,6 +20,7 @@ from govreport_ner.spans import find_overlaps
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLD = ROOT / "annotations" / "corpus"
+NEXT = ROOT / "annotations" / "corpus_next"  # a reviewed batch waiting to be merged into GOLD
 CORPUS = ROOT.parent / "shared" / "corpus" / "cities-2024"
 
 pytestmark = pytest.mark.skipif(
@@ -39,10 +40,23 @@ def corpus_gold():
     return load_corpus_gold(GOLD, CORPUS)
 
 
-def test_every_excerpt_of_the_csv_has_gold_and_matches_it(corpus_gold):
-    excerpts = {e.doc_id: e for e in read_excerpts_csv(GOLD / "excerpts.csv")}
-    assert sorted(excerpts) == [t.doc_id for t in corpus_gold]
-    for path in standoff_files(GOLD):
+@pytest.fixture(scope="module", params=[GOLD, NEXT], ids=["corpus", "corpus_next"])
+def gold_set(request):
+    """The corpus gold, and the next batch (reviewed, not yet merged): the same checks hold for both."""
+    return request.param, load_corpus_gold(request.param, CORPUS)
+
+
+def test_the_next_batch_is_new_excerpts_of_new_reports():
+    current, upcoming = (read_excerpts_csv(folder / "excerpts.csv") for folder in (GOLD, NEXT))
+    assert upcoming and not {e.source for e in current} & {e.source for e in upcoming}
+    assert not {e.doc_id for e in current} & {e.doc_id for e in upcoming}
+
+
+def test_every_excerpt_of_the_csv_has_gold_and_matches_it(gold_set):
+    folder, tasks = gold_set
+    excerpts = {e.doc_id: e for e in read_excerpts_csv(folder / "excerpts.csv")}
+    assert sorted(excerpts) == [t.doc_id for t in tasks]
+    for path in standoff_files(folder):
         record = read_standoff(path)
         e = excerpts[record["doc_id"]]
         assert (record["source"], record["start"], record["end"], record["sha256"]) == (
@@ -62,17 +76,19 @@ def test_size_and_spread(corpus_gold):
     assert sum(counts.values()) >= 4000 and min(counts.values()) >= 150, counts
 
 
-def test_offsets_labels_no_overlap_no_text_copied(corpus_gold):
-    for task in corpus_gold:
+def test_offsets_labels_no_overlap_no_text_copied(gold_set):
+    folder, tasks = gold_set
+    for task in tasks:
         for span in task.spans:
             assert span.label in LABELS and span.text == span.text.strip() and span.text
         assert find_overlaps(task.spans) == []
-    for path in standoff_files(GOLD):
+    for path in standoff_files(folder):
         assert all(set(s) == {"start", "end", "label"} for s in json.loads(path.read_text(encoding="utf-8"))["spans"])
 
 
-def test_every_unit_follows_a_quantity(corpus_gold):
-    assert {t.doc_id: orphan_units(t) for t in corpus_gold if orphan_units(t)} == {}
+def test_every_unit_follows_a_quantity(gold_set):
+    _, tasks = gold_set
+    assert {t.doc_id: orphan_units(t) for t in tasks if orphan_units(t)} == {}
 
 
 def test_same_string_in_same_context_is_labelled_alike_across_seeds_and_corpus(corpus_gold):
