@@ -30,7 +30,7 @@ from govreport_ner.annotation.excerpts import (
     write_excerpts_csv,
 )
 from govreport_ner.data.dataset import province_folds
-from govreport_ner.data.gold import GoldSettings, load_gold_dataset, resolve_holdout
+from govreport_ner.data.gold import GoldSettings, load_gold_dataset, load_gold_splits, resolve_holdout
 from govreport_ner.spans import Span
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -271,3 +271,25 @@ def test_corpus_numbers_agreement_review_changes_and_counts(corpus, tmp_path):
     assert scores["DEADLINE"]["f1"] == 1.0 and scores["PROGRAM"]["recall"] == 0.0
     section = corpus_section(again, ["pass_a", "pass_b"], "review", lambda s, name: name)
     assert "A fresh pass over 2 excerpts of the final gold" in section and "fresh pass vs final gold" in section
+
+
+def test_extra_training_gold_joins_training_only_and_never_from_held_out_provinces(corpus, tmp_path):
+    folder, excerpts = gold_folder(corpus, tmp_path)
+    moved = replace(excerpts[0], province="河南")  # as if this excerpt came from the held-out seed's province
+    write_standoff(folder / f"{moved.doc_id}.json", standoff_record(moved, [], "test"))
+    settings = GoldSettings(
+        gold=ROOT / "annotations" / "gold",
+        seed_dir=ROOT / "seeds",
+        max_chars=200,
+        corpus_gold=None,
+        corpus_dir=corpus,
+        folds=None,
+        holdout="xunxian",  # 浚县, 河南
+    )
+    plain = load_gold_splits(settings)
+    extra = load_gold_splits(replace(settings, extra_train_gold=folder))
+    assert extra["test"]["id"] == plain["test"]["id"]
+    added = set(extra["train"]["doc_id"]) - set(plain["train"]["doc_id"])
+    assert added == {e.doc_id for e in excerpts[1:]}  # every extra excerpt but the one of the held-out province
+    with pytest.raises(ValueError, match="repeats excerpts of the gold"):
+        load_gold_splits(replace(settings, corpus_gold=folder, extra_train_gold=folder))

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from datasets import concatenate_datasets
+
 from govreport_ner.annotation.corpus_gold import load_corpus_gold, read_standoff, standoff_files
 from govreport_ner.annotation.labelstudio_format import read_export
 from govreport_ner.data.dataset import build_dataset, province_folds, split_by_region, subsample_regions
@@ -38,6 +40,9 @@ class GoldSettings:
     # defaults only for runs configured before learning curves (their saved config.yaml lacks the keys)
     train_fraction: float = 1.0  # the share of the training regions kept (a learning curve); test untouched
     train_fraction_seed: int = 0  # which regions that share is
+    extra_train_gold: str | Path | None = (
+        None  # standoff gold for training only (corpus_next); held-out provinces left out
+    )
 
 
 def load_gold_tasks(settings: GoldSettings, skip_unannotated: bool = False):
@@ -64,8 +69,24 @@ def load_gold_splits(settings: GoldSettings):
     With ``train_fraction`` < 1 only that share of the training regions is kept; the test clauses stay."""
     dataset, _ = load_gold_dataset(settings)
     splits = split_by_region(dataset, resolve_holdout(settings))
-    splits["train"] = subsample_regions(splits["train"], settings.train_fraction, settings.train_fraction_seed)
+    train = subsample_regions(splits["train"], settings.train_fraction, settings.train_fraction_seed)
+    if settings.extra_train_gold:
+        held = set(splits["test"]["province"]) if "test" in splits else set()
+        train = concatenate_datasets([train, extra_training_clauses(settings, set(dataset["doc_id"]), held)])
+    splits["train"] = train
     return splits
+
+
+def extra_training_clauses(settings: GoldSettings, gold_doc_ids: set[str], held_out_provinces: set[str]):
+    """The clauses of ``extra_train_gold`` (a batch not yet merged into the gold) for training: excerpts
+    of held-out provinces are left out, so a test fold's provinces stay unseen."""
+    tasks = load_corpus_gold(settings.extra_train_gold, settings.corpus_dir)
+    both = sorted({t.doc_id for t in tasks} & gold_doc_ids)
+    if both:
+        raise ValueError(f"{settings.extra_train_gold} repeats excerpts of the gold: {', '.join(both)}")
+    kept = [t for t in tasks if t.province not in held_out_provinces]
+    log.info("extra training gold: %d of %d excerpts (held-out provinces left out)", len(kept), len(tasks))
+    return build_dataset(kept, settings.max_chars)
 
 
 def seed_metadata(seed_dir: str | Path) -> dict[str, SeedMeta]:

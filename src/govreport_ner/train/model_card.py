@@ -38,7 +38,7 @@ def _training_data(run: TrainRun, train_clauses: Dataset) -> list[str]:
         "",
         f"{len(train_clauses)} gold clauses ({sum(len(t) for t in train_clauses['text']):,} characters) from "
         f"{len(regions)} regions in {len(provinces)} provinces; held out: {holdout or 'nothing'}. "
-        + _share(run)
+        + _data_variant(run)
         + (
             "Gold: five seed report excerpts and standoff annotations over excerpts of the cities-2024 corpus "
             "(two independent passes on a third, review elsewhere, adjudication; see the project's "
@@ -54,11 +54,16 @@ def _training_data(run: TrainRun, train_clauses: Dataset) -> list[str]:
     ]
 
 
-def _share(run: TrainRun) -> str:
-    fraction = run.gold.train_fraction
-    if fraction == 1:
-        return ""
-    return f"A learning-curve run: {fraction:g} of the training regions kept (data.train_fraction_seed={run.gold.train_fraction_seed}). "
+def _data_variant(run: TrainRun) -> str:
+    """What the training data was beyond the gold minus the held-out regions (a learning curve, extra gold)."""
+    fraction, extra = run.gold.train_fraction, run.gold.extra_train_gold
+    text = (
+        f"A learning-curve run: {fraction:g} of the training regions kept "
+        f"(data.train_fraction_seed={run.gold.train_fraction_seed}). "
+        if fraction != 1
+        else ""
+    )
+    return text + (f"Training also read the unmerged gold of {extra} (held-out provinces left out). " if extra else "")
 
 
 def _cross_region(path: str | None) -> list[str]:
