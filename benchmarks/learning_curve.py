@@ -66,7 +66,9 @@ def learning_curve(points: dict[float, dict], system: str = "model") -> dict:
 def markdown(result: dict) -> str:
     """The curve, its paired steps and the gain per doubling as Markdown tables."""
     metrics = list(result["gain_per_doubling"])
-    head = "| share of training regions | " + " | ".join(m.removeprefix("f1_") for m in metrics) + " |"
+    head = (
+        "| share of training regions | " + " | ".join(m.removeprefix("f1_").removesuffix("_f1") for m in metrics) + " |"
+    )
     rule = "|---" * (len(metrics) + 1) + "|"
     lines = [f"Learning curve of `{result['system']}` (strict F1, mean ± std over the fold runs)", "", head, rule]
     for share in result["shares"]:
