@@ -1,7 +1,8 @@
 """A learning curve: the fold scores of one setting trained on shares of the training regions.
 
-python benchmarks/learning_curve.py 0.25=reports/kfold_lc0.25/loro.json 0.5=reports/kfold_lc0.5/loro.json \
-    1=reports/kfold_e5_small_6ep_seed42/loro.json --out reports/learning_curve_seed42
+python benchmarks/learning_curve.py 0.25=reports/kfold_e5_small_lc0.25_seed42/loro.json \
+    0.5=reports/kfold_e5_small_lc0.5_seed42/loro.json 1=reports/kfold_e5_small_6ep_seed42/loro.json \
+    --out reports/learning_curve_seed42
 
 Each argument is ``SHARE=loro.json``: an ``aggregate.py`` summary of fold runs trained with
 ``data.train_fraction=SHARE`` (1: all training regions), on the same folds and seeds. Written:
