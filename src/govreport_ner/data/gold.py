@@ -40,9 +40,8 @@ class GoldSettings:
     # defaults only for runs configured before learning curves (their saved config.yaml lacks the keys)
     train_fraction: float = 1.0  # the share of the training regions kept (a learning curve); test untouched
     train_fraction_seed: int = 0  # which regions that share is
-    extra_train_gold: str | Path | None = (
-        None  # standoff gold for training only (corpus_next); held-out provinces left out
-    )
+    # standoff gold for training only (annotations/corpus_next); its excerpts of held-out provinces left out
+    extra_train_gold: str | Path | None = None
 
 
 def load_gold_tasks(settings: GoldSettings, skip_unannotated: bool = False):
