@@ -105,6 +105,28 @@ def test_aggregate_summarises_folds_against_the_rules(tmp_path, capsys):
     assert json.loads((tmp_path / "loro" / "loro.json").read_text(encoding="utf-8")) == json.loads(json.dumps(summary))
 
 
+@pytest.mark.slow
+def test_aggregate_scores_an_ensemble_of_seeds_once_per_fold(tmp_path):
+    folds = {"holdout-dongxing": "dongxing", "holdout-lueyang": "lueyang"}
+    sweeps = [tmp_path / "s42", tmp_path / "s7"]
+    for sweep in sweeps:
+        for folder, region in folds.items():
+            _tiny_checkpoint(sweep / folder)
+            (sweep / folder / "metrics.json").write_text(json.dumps({"holdout": region}), encoding="utf-8")
+    members = f"sweep_dir=[{sweeps[0]},{sweeps[1]}]"
+    ensemble = aggregate_command(_cfg("aggregate", members, "ensemble=true", f"output={tmp_path / 'ens'}"))
+    single = aggregate_command(_cfg("aggregate", f"sweep_dir={sweeps[0]}"))
+    assert list(ensemble["folds"]["model"]) == list(folds)  # one score per fold, not one per seed
+    for folder in folds:  # the same checkpoint twice scores as that checkpoint does
+        assert ensemble["folds"]["model"][folder] == pytest.approx(single["folds"]["model"][folder])
+    assert json.loads((tmp_path / "ens" / "loro.json").read_text(encoding="utf-8")) == json.loads(json.dumps(ensemble))
+    with pytest.raises(ValueError, match="two or more sweeps"):
+        aggregate_command(_cfg("aggregate", f"sweep_dir={sweeps[0]}", "ensemble=true", f"output={tmp_path / 'x'}"))
+    (sweeps[1] / "holdout-lueyang" / "metrics.json").write_text(json.dumps({"holdout": "dongxing"}), encoding="utf-8")
+    with pytest.raises(ValueError, match="holdout-lueyang .holdout lueyang. is missing or held out otherwise"):
+        aggregate_command(_cfg("aggregate", members, "ensemble=true", f"output={tmp_path / 'x'}"))
+
+
 def test_aggregate_pools_seeds_from_their_scored_sweeps(tmp_path):
     from govreport_ner.evaluate.folds import aggregate_folds
 

@@ -84,3 +84,16 @@ def test_the_results_say_what_was_evaluated(tmp_path):
     evaluated = json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))["evaluated"]
     assert evaluated["split"] == "test" and evaluated["regions"] == ["浚县"] and evaluated["holdout"] == "xunxian"
     assert "Split `test` (data.holdout=xunxian)" in (tmp_path / "evaluation.md").read_text(encoding="utf-8")
+
+
+def test_an_ensemble_is_refused_regions_any_member_trained_on(tmp_path):
+    held_out = _trained_checkpoint(tmp_path / "s42", "xunxian")
+    trained = _trained_checkpoint(tmp_path / "s7", "dongxing")
+    both = f"checkpoint=[{held_out},{trained}]"
+    with pytest.raises(ValueError, match=r"was trained on .*浚县"):
+        evaluate_command(_cfg(both, "data.holdout=xunxian", f"output_dir={tmp_path / 'out'}"))
+    twin = _trained_checkpoint(tmp_path / "s13", "xunxian")
+    cfg = _cfg(f"checkpoint=[{held_out},{twin}]", "data.holdout=xunxian")
+    info = evaluated_regions(cfg, evaluation_clauses(cfg))
+    assert info["checkpoint_holdout"] == ["浚县"] and info["trained_regions_evaluated"] == []
+    assert info["checkpoint"] == f"{held_out}, {twin}"

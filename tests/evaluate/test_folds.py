@@ -75,3 +75,20 @@ def test_unpaired_runs_are_counted_and_no_pair_is_an_error():
     assert "| micro_f1 | 0.850 ± 0.041 |" in table and "1 runs without a partner" in table
     with pytest.raises(ValueError, match="share no"):
         paired_differences(one, {"folds": {"model": {"holdout-fold-9": {}}}})
+
+
+def test_an_ensemble_is_paired_with_every_seed_of_the_same_fold():
+    base = combine_seeds({"a42": _summary([0.80, 0.90], [0.7, 0.7]), "a7": _summary([0.70, 0.75], [0.7, 0.7])})
+    ensemble = _summary([0.85, 0.95], [0.7, 0.7])  # one run per fold
+    comparison = paired_differences(base, ensemble, pairing="fold")
+    micro = comparison["differences"]["micro_f1"]
+    assert comparison["pairs"] == 4 and comparison["unpaired"] == 0
+    assert micro["mean"] == pytest.approx((0.05 + 0.05 + 0.15 + 0.20) / 4) and micro["up"] == 4
+    assert "4 paired runs (same fold) of `model`" in format_differences(
+        comparison, base, ensemble, ("seeds", "ensemble")
+    )
+    assert paired_differences(base, ensemble)["pairs"] == 2  # by seed position: only the first seed
+    with pytest.raises(ValueError, match="one run per fold"):
+        paired_differences(ensemble, base, pairing="fold")
+    with pytest.raises(ValueError, match="seed or fold"):
+        paired_differences(base, ensemble, pairing="run")

@@ -11,11 +11,14 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from govreport_ner.annotation.labelstudio_format import parse_export
 from govreport_ner.extract import rules
+from govreport_ner.model.crf import CrfScores
+from govreport_ner.model.ensemble import EnsembleTagger
 from govreport_ner.model.modeling import build_tiny, save_checkpoint
 from govreport_ner.model.tagger import batch_windows
 from govreport_ner.model.word_boundaries import NUM_WORD_TAGS
@@ -44,8 +47,8 @@ SHORT_TEXTS = [f"第{i}项：新建公园{i + 2}个，投资{i}.5亿元。\n年�
 ALL_TEXT = CRLF_TEXT + LF_TEXT + LONG_LINE + "".join(SHORT_TEXTS) + "0123456789"
 
 
-def _checkpoint(directory: Path, one_token_per_char: bool, word_boundaries: bool = False) -> Path:
-    tokenizer, model = build_tiny([ALL_TEXT], hidden_size=32, intermediate_size=64, seed=1)
+def _checkpoint(directory: Path, one_token_per_char: bool, word_boundaries: bool = False, seed: int = 1) -> Path:
+    tokenizer, model = build_tiny([ALL_TEXT], hidden_size=32, intermediate_size=64, seed=seed)
     if word_boundaries:  # random vectors, large enough that the tags change predictions
         torch.manual_seed(2)
         model = WordBoundaryModel(model, torch.randn(NUM_WORD_TAGS, 32) * 3)
@@ -559,3 +562,74 @@ def test_the_model_and_its_hybrid_run_the_model_once_over_the_same_clauses():
     assert systems["model"].predict_clauses(clauses)[0][0].text == "35亿" and tagger.calls == 1
     systems["model"].predict_clauses(["另一句。"])
     assert tagger.calls == 2
+
+
+# --------------------------------------------------------------------------- ensembles
+
+
+def _window_logits(tagger, text: str) -> np.ndarray:
+    """The logits of ``text``'s first window (a short text: its only one)."""
+    encoding = tagger.aligner.encode(text)
+    window = tagger.aligner.windows(encoding, word_tags=tagger._word_tags(text, encoding.spans))[0]
+    return np.asarray(tagger._logits(tagger._pad([window])), dtype=np.float32)
+
+
+@pytest.fixture(scope="session")
+def other_char_checkpoint(tmp_path_factory) -> Path:
+    """``char_checkpoint``'s twin with other random weights (another seed)."""
+    return _checkpoint(tmp_path_factory.mktemp("tiny_char_other"), one_token_per_char=True, seed=5)
+
+
+def test_an_ensemble_tags_with_the_mean_of_its_members_logits(char_checkpoint, other_char_checkpoint, predictor):
+    members = [load_predictor(c, engine="torch", num_threads=1) for c in (char_checkpoint, other_char_checkpoint)]
+    ensemble = load_predictor([char_checkpoint, other_char_checkpoint], engine="torch", num_threads=1)
+    text = "到2025年新建学校12所，完成投资3.5亿元以上。"
+    first, second = (_window_logits(m.tagger, text) for m in members)
+    assert not np.allclose(first, second)
+    np.testing.assert_allclose(_window_logits(ensemble.tagger, text), (first + second) / 2, rtol=1e-5, atol=1e-6)
+    assert ensemble.model_version == "ensemble(tiny-test, tiny-test)" and ensemble.engine == "torch x 2"
+    assert ensemble.predict_documents([CRLF_TEXT]) != members[0].predict_documents([CRLF_TEXT])
+    # one checkpoint twice is that checkpoint: the same spans and scores
+    twice = load_predictor([char_checkpoint, char_checkpoint], engine="torch", num_threads=1)
+    assert twice.predict_documents([CRLF_TEXT, LF_TEXT]) == predictor.predict_documents([CRLF_TEXT, LF_TEXT])
+
+
+def test_an_ensemble_decodes_with_the_mean_crf_scores(char_checkpoint, other_char_checkpoint):
+    members = [
+        load_predictor(c, engine="torch", num_threads=1).tagger for c in (char_checkpoint, other_char_checkpoint)
+    ]
+    rng = np.random.default_rng(0)
+    for member in members:
+        member.crf = CrfScores(rng.normal(size=11), rng.normal(size=11), rng.normal(size=(11, 11)))
+    mean = EnsembleTagger(members).crf
+    np.testing.assert_allclose(mean.transitions, (members[0].crf.transitions + members[1].crf.transitions) / 2)
+    np.testing.assert_allclose(mean.start, (members[0].crf.start + members[1].crf.start) / 2)
+    members[1].crf = None
+    with pytest.raises(ValueError, match="crf: True vs False"):
+        EnsembleTagger(members)
+
+
+def test_an_ensemble_refuses_members_whose_tokens_do_not_line_up(char_checkpoint, subword_checkpoint):
+    with pytest.raises(ValueError, match="one_token_per_char: True vs False"):
+        load_predictor([char_checkpoint, subword_checkpoint], engine="torch", num_threads=1)
+    with pytest.raises(ValueError, match="rules cannot be a member"):
+        load_predictor([char_checkpoint, "rules"], engine="torch")
+    with pytest.raises(ValueError, match="empty list"):
+        load_predictor([], engine="torch")
+    with pytest.raises(ValueError, match="two or more"):
+        EnsembleTagger([load_predictor(char_checkpoint, engine="torch").tagger])
+
+
+@pytest.mark.slow
+def test_an_onnx_ensemble_keeps_one_export_per_member_and_torchs_predictions(
+    char_checkpoint, other_char_checkpoint, reports, tmp_path
+):
+    pytest.importorskip("onnxruntime")
+    members = [char_checkpoint, other_char_checkpoint]
+    torch_out, onnx_out = tmp_path / "t.jsonl", tmp_path / "o.jsonl"
+    run_batch(load_predictor(members, engine="torch", num_threads=1), reports, torch_out, progress=False)
+    onnx = load_predictor(members, engine="onnx", onnx_dir=tmp_path / "onnx", num_threads=1)
+    summary = run_batch(onnx, reports, onnx_out, progress=False)
+    assert sorted(p.name for p in (tmp_path / "onnx").iterdir()) == ["member-0", "member-1"]
+    assert summary.engine == "onnx fp32 x 2" and onnx.model_version == "ensemble(tiny-test+onnx, tiny-test+onnx)"
+    assert [_entity_keys(r) for r in _read_jsonl(onnx_out)] == [_entity_keys(r) for r in _read_jsonl(torch_out)]

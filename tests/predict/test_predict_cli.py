@@ -74,3 +74,16 @@ def test_cli_model_labelstudio_with_summary_file(repo_root, tmp_path):
     assert stats["engine"] == ("onnx fp32" if onnx else "torch") and stats["runner"] == "local"
     assert stats["documents"] == 1 and stats["characters"] == len(REPORT) and stats["exit_code"] == 0
     assert "labels: all from the model (rule_labels=[...] for the model+rules hybrid)" in proc.stdout + proc.stderr
+
+
+def test_cli_predicts_with_an_ensemble_of_checkpoints(repo_root, tmp_path):
+    for seed, name in ((1, "s1"), (2, "s2")):
+        tokenizer, model = build_tiny([REPORT], seed=seed)
+        save_checkpoint(model, tokenizer, tmp_path / name / "model", {"one_token_per_char": True, "max_length": 64})
+    (tmp_path / "a.txt").write_text(REPORT, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    members = f"checkpoint=[{tmp_path / 's1'},{tmp_path / 's2'}]"
+    proc = _run(repo_root, tmp_path, members, f"inputs={tmp_path / 'a.txt'}", f"output={out}", "num_threads=1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (record,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert record["model_version"].startswith("ensemble(s1") and ", s2" in record["model_version"]

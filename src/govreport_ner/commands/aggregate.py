@@ -21,10 +21,18 @@ def aggregate_command(cfg: DictConfig) -> dict:
     seed: each is summarised into ``<sweep>/loro/`` and, with several, the runs of every seed
     are pooled into ``output`` (mean and spread over folds x seeds, and each seed's mean).
     With ``reuse_scored``, a sweep that already has ``loro/loro.json`` is read, not re-scored.
+    With ``ensemble``, the sweeps are the members of one ensemble: each fold is scored once, by
+    the ensemble of the sweeps' checkpoints of that fold, into ``output``.
     """
     sweeps = [Path(p) for p in _as_list(cfg.sweep_dir)]
     if not sweeps:
         raise ValueError("sweep_dir is empty: give a sweep folder, or a list of them (one per seed)")
+    if cfg.get("ensemble"):
+        if len(sweeps) < 2 or not cfg.get("output"):
+            raise ValueError(
+                "ensemble=true scores two or more sweeps (one per seed) as one model: give them and output=DIR"
+            )
+        return _write(score_folds(cfg, ensemble_folds(sweeps)), Path(cfg.output))
     if len({sweep.name for sweep in sweeps}) < len(sweeps):
         raise ValueError(f"two sweeps share a folder name (seeds are told apart by it): {[str(s) for s in sweeps]}")
     per_seed = {}
@@ -45,26 +53,50 @@ def aggregate_command(cfg: DictConfig) -> dict:
     return _write(combine_seeds(per_seed), output)
 
 
-def score_sweep(cfg: DictConfig, sweep: Path) -> dict:
-    """Every fold checkpoint of one sweep re-scored by the shipped predictor, with the hybrid and the rules."""
-    from govreport_ner.evaluate.scoring import evaluate_systems, systems_against_rules
-    from govreport_ner.predict.predictors import load_predictor
-
+def fold_runs(sweep: Path) -> dict[str, dict]:
+    """``{fold name: its metrics.json}`` of the runs of ``sweep`` that held a region out."""
     folds = {p.parent.name: json.loads(p.read_text()) for p in sorted(sweep.glob("holdout-*/metrics.json"))}
     folds = {name: m for name, m in folds.items() if m.get("holdout")}
     if not folds:
         raise FileNotFoundError(f"no fold with a held-out region under {sweep} (expected holdout-*/metrics.json)")
+    return folds
+
+
+def ensemble_folds(sweeps: Sequence[Path]) -> dict[str, tuple[list[Path], str]]:
+    """``{fold name: (the sweeps' checkpoints of that fold, its holdout)}``; every sweep must have every fold."""
+    runs = [fold_runs(sweep) for sweep in sweeps]
+    folds = {}
+    for name, metrics in runs[0].items():
+        lacking = [
+            str(sweep)
+            for sweep, r in zip(sweeps, runs, strict=True)
+            if r.get(name, {}).get("holdout") != metrics["holdout"]
+        ]
+        if lacking:
+            raise ValueError(
+                f"{name} (holdout {metrics['holdout']}) is missing or held out otherwise in {', '.join(lacking)}"
+            )
+        folds[name] = ([sweep / name for sweep in sweeps], metrics["holdout"])
+    return folds
+
+
+def score_sweep(cfg: DictConfig, sweep: Path) -> dict:
+    """Every fold checkpoint of one sweep re-scored by the shipped predictor, with the hybrid and the rules."""
+    return score_folds(cfg, {name: (sweep / name, m["holdout"]) for name, m in fold_runs(sweep).items()})
+
+
+def score_folds(cfg: DictConfig, folds: dict[str, tuple]) -> dict:
+    """``{fold name: (checkpoint or ensemble members, holdout)}`` scored: the model, the hybrid and the rules."""
+    from govreport_ner.evaluate.scoring import evaluate_systems, systems_against_rules
+    from govreport_ner.predict.predictors import load_predictor
+
     dataset, _ = load_gold_dataset(gold_settings(cfg.data))
     systems: dict[str, dict] = {"model": {}, "model+rules": {}, "rules": {}}
-    for name, metrics in folds.items():
-        holdout = resolve_holdout(gold_settings(cfg.data, holdout=metrics["holdout"]))
+    for name, (checkpoint, holdout_value) in folds.items():
+        holdout = resolve_holdout(gold_settings(cfg.data, holdout=holdout_value))
         test = split_by_region(dataset, holdout)["test"]
-        results = evaluate_systems(
-            test,
-            systems_against_rules(
-                load_predictor(sweep / name, num_threads=cfg.get("num_threads")), cfg.hybrid_rule_labels
-            ),
-        )
+        predictor = load_predictor(checkpoint, num_threads=cfg.get("num_threads"))
+        results = evaluate_systems(test, systems_against_rules(predictor, cfg.hybrid_rule_labels))
         for system, result in results.items():
             systems[system][name] = fold_scores(result["scores"]["strict"])
     return {"folds": systems, "summary": {name: aggregate_folds(f) for name, f in systems.items() if f}}

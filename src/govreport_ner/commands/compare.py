@@ -26,7 +26,7 @@ def compare_command(cfg: DictConfig) -> dict:
     """Candidate minus baseline per metric, paired by seed position and fold; printed, and written with ``output``."""
     paths = Path(cfg.baseline), Path(cfg.candidate)
     baseline, candidate = (read_summary(p) for p in paths)
-    comparison = paired_differences(baseline, candidate, cfg.system)
+    comparison = paired_differences(baseline, candidate, cfg.system, pairing=cfg.get("pairing", "seed"))
     names = tuple(cfg.names) if cfg.get("names") else tuple(setting_name(p) for p in paths)
     table = format_differences(comparison, baseline, candidate, names)
     print(table)

@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from govreport_ner.commands.config import gold_settings, holdout_name
 from govreport_ner.data.dataset import split_by_region
 from govreport_ner.data.gold import load_gold_dataset, region_ids, resolve_holdout
-from govreport_ner.predict.predictors import RULES
+from govreport_ner.predict.predictors import RULES, checkpoint_list
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,15 @@ def checkpoint_holdout(checkpoint: str | Path, data_cfg: DictConfig) -> tuple[li
     return None
 
 
+def members_holdout(checkpoints: list[str], data_cfg: DictConfig) -> tuple[list[str] | None, str] | None:
+    """:func:`checkpoint_holdout` of one checkpoint, or of an ensemble: the regions every member held out."""
+    found = [checkpoint_holdout(c, data_cfg) for c in checkpoints]
+    if len(found) == 1 or any(f is None for f in found):
+        return found[0] if len(found) == 1 else None
+    held = set.intersection(*(set(f[0] or []) for f in found))
+    return sorted(held) or None, ", ".join(f[1] for f in found)
+
+
 def evaluated_regions(cfg: DictConfig, clauses) -> dict:
     """What is evaluated, and whether the checkpoint trained on it: written into the results.
 
@@ -72,12 +81,12 @@ def evaluated_regions(cfg: DictConfig, clauses) -> dict:
         "holdout": holdout_name(cfg.data.holdout),
         "regions": regions,
         "clauses": len(clauses),
-        "checkpoint": str(cfg.checkpoint),
+        "checkpoint": ", ".join(checkpoint_list(cfg.checkpoint)),
     }
     if str(cfg.checkpoint) == RULES:
         info["trained_regions_evaluated"] = []
         return info
-    found = checkpoint_holdout(cfg.checkpoint, cfg.data)
+    found = members_holdout(checkpoint_list(cfg.checkpoint), cfg.data)
     if found is None:
         info["trained_regions_evaluated"] = "unknown"
         log.warning(
@@ -108,7 +117,9 @@ def output_dir(cfg: DictConfig) -> Path | None:
         return Path(cfg.output_dir)
     if str(cfg.checkpoint) == RULES:
         return None  # nothing is written into the working tree
-    return Path(str(cfg.checkpoint)) / f"evaluation-{holdout_name(cfg.data.holdout)}"
+    members = checkpoint_list(cfg.checkpoint)
+    ensemble = "ensemble-" if len(members) > 1 else ""  # an ensemble's reports go beside its first member's
+    return Path(members[0]) / f"evaluation-{ensemble}{holdout_name(cfg.data.holdout)}"
 
 
 def evaluate_command(cfg: DictConfig) -> dict:

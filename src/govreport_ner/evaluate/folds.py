@@ -106,13 +106,25 @@ def _runs_by_seed_and_fold(summary: dict, system: str) -> dict[tuple[int, str], 
     return runs
 
 
-def paired_differences(baseline: dict, candidate: dict, system: str = "model", prefix: str = "test_") -> dict:
+def paired_differences(
+    baseline: dict, candidate: dict, system: str = "model", prefix: str = "test_", pairing: str = "seed"
+) -> dict:
     """Candidate minus baseline, run by run: the same fold of the i-th seed of each (``aggregate.py`` summaries).
+
+    ``pairing="fold"`` is for a candidate with one run per fold (an ensemble of the baseline's
+    seeds): every baseline run is paired with the candidate's run of the same fold.
 
     Per metric: the mean and spread of the differences, how many runs went up and down, and
     ``beyond_spread`` (the mean difference larger than the spread of the differences: a result).
     """
     base, cand = _runs_by_seed_and_fold(baseline, system), _runs_by_seed_and_fold(candidate, system)
+    if pairing not in ("seed", "fold"):
+        raise ValueError(f"pairing must be seed or fold, not {pairing!r}")
+    if pairing == "fold":
+        if len({seed for seed, _ in cand}) != 1:
+            raise ValueError("pairing=fold needs a candidate with one run per fold (one sweep, or an ensemble)")
+        by_fold = {fold: scores for (_, fold), scores in cand.items()}
+        cand = {(seed, fold): by_fold[fold] for seed, fold in base if fold in by_fold}
     pairs = sorted(base.keys() & cand.keys())
     if not pairs:
         raise ValueError(
@@ -134,7 +146,7 @@ def paired_differences(baseline: dict, candidate: dict, system: str = "model", p
             "beyond_spread": abs(mean) > std,
         }
     unpaired = len(base.keys() ^ cand.keys())
-    return {"system": system, "pairs": len(pairs), "unpaired": unpaired, "differences": differences}
+    return {"system": system, "pairing": pairing, "pairs": len(pairs), "unpaired": unpaired, "differences": differences}
 
 
 def format_differences(comparison: dict, baseline: dict, candidate: dict, names: tuple[str, str]) -> str:
@@ -153,7 +165,8 @@ def format_differences(comparison: dict, baseline: dict, candidate: dict, names:
             ]
         )
     header = ["metric", names[0], names[1], "difference (paired)", "runs up / down", "verdict"]
-    note = f"{comparison['pairs']} paired runs (same seed position, same fold) of `{system}`"
+    how = "same fold" if comparison.get("pairing") == "fold" else "same seed position, same fold"
+    note = f"{comparison['pairs']} paired runs ({how}) of `{system}`"
     if comparison["unpaired"]:
         note += f"; {comparison['unpaired']} runs without a partner left out"
     return "\n".join([note, "", *markdown_table(header, rows)]) + "\n"

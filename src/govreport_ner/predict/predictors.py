@@ -14,6 +14,7 @@ from pathlib import Path
 
 from govreport_ner.extract import rules
 from govreport_ner.extract.snap import snap_spans
+from govreport_ner.model.ensemble import EnsembleTagger
 from govreport_ner.model.onnx import OnnxTagger, _tokenizer_only, onnx_cache, onnx_model_path, onnx_session
 from govreport_ner.model.tagger import DEFAULT_BATCH_SIZE, DEFAULT_MAX_TOKENS, Tagger
 from govreport_ner.model.threads import configure_threads
@@ -105,7 +106,7 @@ PREDICTOR_KEYS = (
 )
 
 
-def load_predictor(checkpoint: Path | str | Mapping, **options) -> Predictor:
+def load_predictor(checkpoint: Path | str | Sequence[Path | str] | Mapping, **options) -> Predictor:
     """The predictor of ``checkpoint`` (see :func:`build_predictor`), or of a config.
 
     Given a mapping (the ``predict`` or ``evaluate`` config), its ``checkpoint`` and the
@@ -123,11 +124,42 @@ def predictor_options(cfg: Mapping) -> dict:
     given = {key: cfg[key] for key in PREDICTOR_KEYS if key in cfg}
     if given.get("rule_labels") is not None:
         given["rule_labels"] = [str(label) for label in given["rule_labels"]]
-    return {"checkpoint": str(cfg["checkpoint"]), **given}
+    checkpoints = checkpoint_list(cfg["checkpoint"])
+    return {"checkpoint": checkpoints[0] if len(checkpoints) == 1 else checkpoints, **given}
+
+
+def checkpoint_list(checkpoint: Path | str | Sequence[Path | str]) -> list[str]:
+    """``checkpoint`` as a list of paths: one, or the members of an ensemble (a list, or a Hydra ListConfig)."""
+    if isinstance(checkpoint, str | Path):
+        return [str(checkpoint)]
+    paths = [str(path) for path in checkpoint]
+    if not paths:
+        raise ValueError("checkpoint is an empty list: give a training output_dir, a list of them, or 'rules'")
+    return paths
+
+
+def _member_onnx_dir(onnx_dir: Path | str | None, index: int, members: int) -> Path | str | None:
+    """Where member ``index`` of an ensemble keeps its ONNX export when ``onnx_dir`` is given."""
+    if onnx_dir is None or members == 1:
+        return onnx_dir
+    return Path(onnx_dir) / f"member-{index}"
+
+
+def _tagger(checkpoint: str, engine: str, quantize: bool, onnx_dir: Path | str | None, threads: int) -> Tagger:
+    """The tagger of one checkpoint on ``engine`` (an ONNX export is made and cached when needed)."""
+    if engine != "onnx":
+        return Tagger.from_checkpoint(checkpoint)
+    cached = onnx_cache(checkpoint, onnx_dir).fresh(quantize)
+    base = _tokenizer_only(checkpoint) if cached else Tagger.from_checkpoint(checkpoint)
+    path = onnx_model_path(checkpoint, quantize, onnx_dir, tagger=None if cached else base)
+    version = f"{base.model_version}+onnx{'-int8' if quantize else ''}"
+    tagger = OnnxTagger(onnx_session(path, threads), base.tokenizer, base.aligner, version, base.crf)
+    tagger.engine = "onnx int8" if quantize else "onnx fp32"
+    return tagger
 
 
 def build_predictor(
-    checkpoint: Path | str,
+    checkpoint: Path | str | Sequence[Path | str],
     engine: str = "auto",
     quantize: bool = False,
     onnx_dir: Path | str | None = None,
@@ -137,32 +169,33 @@ def build_predictor(
     max_chars: int | None = DEFAULT_MAX_CHARS,
     rule_labels: Sequence[str] | None = (),
 ) -> Predictor:
-    """A :class:`Predictor`: the rules, a torch or ONNX model, or a model+rules hybrid.
+    """A :class:`Predictor`: the rules, a torch or ONNX model, an ensemble, or a model+rules hybrid.
 
     ``rule_labels`` (e.g. QUANTITY, UNIT, DEADLINE) makes a model+rules hybrid: the rule
     pre-annotator decides those labels, the model the others.
 
-    ``checkpoint`` is a training ``output_dir`` (or its ``model/`` folder), or ``"rules"``
-    for the rule pre-annotator. ``engine="auto"`` (the default) is the fastest engine whose
-    predictions are torch's (:func:`resolve_engine`). ``engine="onnx"`` runs the model with ONNX Runtime
-    (exported once into a cache, see :func:`onnx_model_path`); ``quantize=True`` uses its
-    dynamic int8 version. Torch (and ONNX Runtime) use ``num_threads`` threads, default all
-    cores.
+    ``checkpoint`` is a training ``output_dir`` (or its ``model/`` folder), ``"rules"`` for the
+    rule pre-annotator, or a list of two or more training outputs: an ensemble that averages
+    their logits (:class:`~govreport_ner.model.ensemble.EnsembleTagger`). ``engine="auto"`` (the
+    default) is the fastest engine whose predictions are torch's (:func:`resolve_engine`).
+    ``engine="onnx"`` runs the model with ONNX Runtime (exported once into a cache, see
+    :func:`onnx_model_path`; with an ensemble and ``onnx_dir``, member i uses ``onnx_dir/member-i``);
+    ``quantize=True`` uses its dynamic int8 version. Torch (and ONNX Runtime) use
+    ``num_threads`` threads, default all cores.
     """
-    if str(checkpoint) == RULES:
+    checkpoints = checkpoint_list(checkpoint)
+    if checkpoints == [RULES]:
         return RulePredictor(max_chars)
+    if RULES in checkpoints:
+        raise ValueError(f"the rules cannot be a member of an ensemble: {checkpoints}")
     engine = resolve_engine(engine, quantize)
     if quantize and engine != "onnx":
         raise ValueError("quantize=true needs engine=onnx (dynamic int8 quantization is done by ONNX Runtime)")
     threads = configure_threads(num_threads)
-    if engine == "onnx":
-        cached = onnx_cache(checkpoint, onnx_dir).fresh(quantize)
-        base = _tokenizer_only(checkpoint) if cached else Tagger.from_checkpoint(checkpoint)
-        path = onnx_model_path(checkpoint, quantize, onnx_dir, tagger=None if cached else base)
-        version = f"{base.model_version}+onnx{'-int8' if quantize else ''}"
-        tagger = OnnxTagger(onnx_session(path, threads), base.tokenizer, base.aligner, version, base.crf)
-        tagger.engine = "onnx int8" if quantize else "onnx fp32"
-    else:
-        tagger = Tagger.from_checkpoint(checkpoint)
+    members = [
+        _tagger(path, engine, quantize, _member_onnx_dir(onnx_dir, i, len(checkpoints)), threads)
+        for i, path in enumerate(checkpoints)
+    ]
+    tagger = members[0] if len(members) == 1 else EnsembleTagger(members)
     tagger.max_tokens = int(max_tokens)
     return ModelPredictor(tagger, max_chars, int(batch_size), rule_labels or ())

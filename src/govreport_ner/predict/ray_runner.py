@@ -53,6 +53,9 @@ def _row(item: Document | Failure | Path) -> dict:
 
 
 def _absolute(value):
+    """A path made absolute (the members of an ensemble each); None, "" and "rules" as they are."""
+    if isinstance(value, list | tuple):
+        return [_absolute(v) for v in value]
     return str(Path(value).resolve()) if value not in (None, "", "rules") else value
 
 
