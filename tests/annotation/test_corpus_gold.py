@@ -293,3 +293,27 @@ def test_extra_training_gold_joins_training_only_and_never_from_held_out_provinc
     assert added == {e.doc_id for e in excerpts[1:]}  # every extra excerpt but the one of the held-out province
     with pytest.raises(ValueError, match="repeats excerpts of the gold"):
         load_gold_splits(replace(settings, corpus_gold=folder, extra_train_gold=folder))
+
+
+def test_extra_training_gold_reads_several_batches_and_refuses_one_excerpt_twice(corpus, tmp_path):
+    folder, excerpts = gold_folder(corpus, tmp_path)
+    first, second = tmp_path / "batch1", tmp_path / "batch2"
+    for batch, part in ((first, excerpts[:2]), (second, excerpts[2:])):
+        for e in part:
+            write_standoff(batch / f"{e.doc_id}.json", standoff_record(e, [], "test"))
+    settings = GoldSettings(
+        gold=ROOT / "annotations" / "gold",
+        seed_dir=ROOT / "seeds",
+        max_chars=200,
+        corpus_gold=None,
+        corpus_dir=corpus,
+        folds=None,
+        holdout="xunxian",
+    )
+    plain = load_gold_splits(settings)
+    both = load_gold_splits(replace(settings, extra_train_gold=[str(first), second]))
+    added = set(both["train"]["doc_id"]) - set(plain["train"]["doc_id"])
+    assert added == {e.doc_id for e in excerpts}
+    assert both["test"]["id"] == plain["test"]["id"]
+    with pytest.raises(ValueError, match="of an earlier batch: " + excerpts[0].doc_id):
+        load_gold_splits(replace(settings, extra_train_gold=[first, folder]))

@@ -40,8 +40,9 @@ class GoldSettings:
     # defaults only for runs configured before learning curves (their saved config.yaml lacks the keys)
     train_fraction: float = 1.0  # the share of the training regions kept (a learning curve); test untouched
     train_fraction_seed: int = 0  # which regions that share is
-    # standoff gold for training only (annotations/corpus_next); its excerpts of held-out provinces left out
-    extra_train_gold: str | Path | None = None
+    # standoff gold for training only (annotations/corpus_next, or a list of such batches); the excerpts
+    # of held-out provinces are left out
+    extra_train_gold: str | Path | Sequence[str | Path] | None = None
 
 
 def load_gold_tasks(settings: GoldSettings, skip_unannotated: bool = False):
@@ -76,13 +77,26 @@ def load_gold_splits(settings: GoldSettings):
     return splits
 
 
+def extra_gold_folders(extra_train_gold: str | Path | Sequence[str | Path] | None) -> list[Path]:
+    """``data.extra_train_gold`` as a list of batch folders (one folder, a list of them, or none)."""
+    if not extra_train_gold:
+        return []
+    if isinstance(extra_train_gold, (str, Path)):
+        return [Path(extra_train_gold)]
+    return [Path(folder) for folder in extra_train_gold]
+
+
 def extra_training_clauses(settings: GoldSettings, gold_doc_ids: set[str], held_out_provinces: set[str]):
-    """The clauses of ``extra_train_gold`` (a batch not yet merged into the gold) for training: excerpts
+    """The clauses of ``extra_train_gold`` (batches not yet merged into the gold) for training: excerpts
     of held-out provinces are left out, so a test fold's provinces stay unseen."""
-    tasks = load_corpus_gold(settings.extra_train_gold, settings.corpus_dir)
-    both = sorted({t.doc_id for t in tasks} & gold_doc_ids)
-    if both:
-        raise ValueError(f"{settings.extra_train_gold} repeats excerpts of the gold: {', '.join(both)}")
+    tasks, seen = [], set(gold_doc_ids)
+    for folder in extra_gold_folders(settings.extra_train_gold):
+        batch = load_corpus_gold(folder, settings.corpus_dir)
+        both = sorted({t.doc_id for t in batch} & seen)
+        if both:
+            raise ValueError(f"{folder} repeats excerpts of the gold or of an earlier batch: {', '.join(both)}")
+        seen |= {t.doc_id for t in batch}
+        tasks += batch
     kept = [t for t in tasks if t.province not in held_out_provinces]
     log.info("extra training gold: %d of %d excerpts (held-out provinces left out)", len(kept), len(tasks))
     return build_dataset(kept, settings.max_chars)

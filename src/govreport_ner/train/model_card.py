@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from datasets import Dataset
 
+from govreport_ner.data.gold import extra_gold_folders
 from govreport_ner.labels import CHINESE_NAMES, LABELS
 from govreport_ner.train.settings import TrainRun
 
@@ -63,7 +64,10 @@ def _data_variant(run: TrainRun) -> str:
         if fraction != 1
         else ""
     )
-    return text + (f"Training also read the unmerged gold of {extra} (held-out provinces left out). " if extra else "")
+    folders = ", ".join(str(folder) for folder in extra_gold_folders(extra))
+    return text + (
+        f"Training also read the unmerged gold of {folders} (held-out provinces left out). " if extra else ""
+    )
 
 
 def _cross_region(path: str | None) -> list[str]:
