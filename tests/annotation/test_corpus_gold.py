@@ -273,19 +273,24 @@ def test_corpus_numbers_agreement_review_changes_and_counts(corpus, tmp_path):
     assert "A fresh pass over 2 excerpts of the final gold" in section and "fresh pass vs final gold" in section
 
 
-def test_extra_training_gold_joins_training_only_and_never_from_held_out_provinces(corpus, tmp_path):
-    folder, excerpts = gold_folder(corpus, tmp_path)
-    moved = replace(excerpts[0], province="河南")  # as if this excerpt came from the held-out seed's province
-    write_standoff(folder / f"{moved.doc_id}.json", standoff_record(moved, [], "test"))
-    settings = GoldSettings(
+def seed_gold_holding_out_xunxian(corpus) -> GoldSettings:
+    """The seed gold alone, 浚县 (河南) held out, with ``corpus`` for any extra gold."""
+    return GoldSettings(
         gold=ROOT / "annotations" / "gold",
         seed_dir=ROOT / "seeds",
         max_chars=200,
         corpus_gold=None,
         corpus_dir=corpus,
         folds=None,
-        holdout="xunxian",  # 浚县, 河南
+        holdout="xunxian",
     )
+
+
+def test_extra_training_gold_joins_training_only_and_never_from_held_out_provinces(corpus, tmp_path):
+    folder, excerpts = gold_folder(corpus, tmp_path)
+    moved = replace(excerpts[0], province="河南")  # as if this excerpt came from the held-out seed's province
+    write_standoff(folder / f"{moved.doc_id}.json", standoff_record(moved, [], "test"))
+    settings = seed_gold_holding_out_xunxian(corpus)
     plain = load_gold_splits(settings)
     extra = load_gold_splits(replace(settings, extra_train_gold=folder))
     assert extra["test"]["id"] == plain["test"]["id"]
@@ -301,15 +306,7 @@ def test_extra_training_gold_reads_several_batches_and_refuses_one_excerpt_twice
     for batch, part in ((first, excerpts[:2]), (second, excerpts[2:])):
         for e in part:
             write_standoff(batch / f"{e.doc_id}.json", standoff_record(e, [], "test"))
-    settings = GoldSettings(
-        gold=ROOT / "annotations" / "gold",
-        seed_dir=ROOT / "seeds",
-        max_chars=200,
-        corpus_gold=None,
-        corpus_dir=corpus,
-        folds=None,
-        holdout="xunxian",
-    )
+    settings = seed_gold_holding_out_xunxian(corpus)
     plain = load_gold_splits(settings)
     both = load_gold_splits(replace(settings, extra_train_gold=[str(first), second]))
     added = set(both["train"]["doc_id"]) - set(plain["train"]["doc_id"])
