@@ -100,8 +100,10 @@ class Tagger:
 
     def _logits(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray | torch.Tensor:
         """Logits (batch x tokens x tags) of a padded batch (:meth:`_pad`)."""
+        device = next(self.model.parameters()).device  # a model trained on a GPU is still there
         with torch.inference_mode():
-            return self.model(**{name: torch.from_numpy(array) for name, array in inputs.items()}).logits
+            logits = self.model(**{name: torch.from_numpy(array).to(device) for name, array in inputs.items()}).logits
+        return logits.cpu()
 
     def _run(self, windows: Sequence[Window]) -> list[tuple[list[str], list[float]]]:
         """Tags and probabilities of each window (only its own tokens, padding dropped)."""
