@@ -32,6 +32,7 @@ def test_every_experiment_trains_one_step_with_the_tiny_model(experiment, tmp_pa
         [
             f"+experiment={experiment}",
             "data=seeds",  # the corpus gold needs ../shared; the seeds train the same code path
+            "data.extra_train_gold=null",  # e5_small's reviewed batches are corpus excerpts too (tested with the corpus gold)
             "model=tiny",
             "trainer.max_steps=1",
             "trainer.eval_strategy=no",
@@ -83,6 +84,9 @@ def test_experiment_overrides_only_what_differs():
     assert cfg.name == "e5_small" and cfg.trainer.epochs == 6 and cfg.trainer.oversample == {"DEADLINE": 4}
     assert cfg.model.crf and cfg.model.word_boundaries  # the setting measured best (reports/experiments.md)
     assert cfg.data.corpus_gold.endswith("annotations/corpus") and cfg.data.folds == 5
+    batches = [folder.rsplit("/", 1)[-1] for folder in cfg.data.extra_train_gold]
+    assert batches == ["corpus_next", "corpus_next2"]  # both reviewed batches, measured over 3 seeds
+    assert all(Path(folder).is_dir() for folder in cfg.data.extra_train_gold)
     assert cfg.data.holdout is None and cfg.output_dir == "runs/e5_small/holdout-none"
     assert compose_train(["+experiment=bert_base"]).model.name_or_path == "bert-base-chinese"
     local = compose_train(["+experiment=e5_small", "model.name_or_path=/some/dir", "data.holdout=xunxian"])
