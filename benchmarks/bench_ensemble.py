@@ -2,7 +2,7 @@
 
 python benchmarks/bench_ensemble.py --checkpoints runs/e5_small_s42/holdout-none \
     runs/e5_small_s7/holdout-none runs/e5_small_s13/holdout-none \
-    --inputs ../shared/corpus/cities-2024 --limit-docs 6 --out reports/bench/ensemble.json
+    --inputs ../shared/corpus/cities-2024 --limit-docs 6 --out reports/bench/ensemble_cost.json
 
 For k = 1 .. len(checkpoints) the documents go through ``run_batch`` (what ``predict.py`` runs)
 with ``checkpoint=[first k]`` and the default engine: characters per second (model loading
@@ -37,7 +37,9 @@ def measure(members: list[str], inputs: Path, workdir: Path, args) -> dict:
     """One phase: the ensemble of ``members`` (one member: a plain model) over the documents."""
     reset_peak_rss()
     started = time.perf_counter()
-    predictor = load_predictor(members[0] if len(members) == 1 else members, onnx_dir=args.onnx_dir)
+    predictor = load_predictor(
+        members[0] if len(members) == 1 else members, onnx_dir=args.onnx_dir, num_threads=args.num_threads
+    )
     load_seconds = time.perf_counter() - started
     predictor.predict_documents(["二〇二四年，全市地区生产总值增长5%左右。"])  # warm-up
     summary = run_batch(predictor, inputs, workdir / f"out-{len(members)}.jsonl", progress=False)

@@ -131,7 +131,7 @@ def load_corpus_gold(gold_dir: Path | str, corpus_dir: Path | str) -> list[Annot
     if not corpus_dir.is_dir():
         raise FileNotFoundError(
             f"corpus folder {corpus_dir} not found: the corpus gold is standoff and needs the corpus texts "
-            "(set data.corpus_dir=DIR, or use data=seeds)"
+            "(set data.corpus_dir=DIR, or use data=seeds data.extra_train_gold=null)"
         )
     tasks = []
     for path in files:

@@ -1,8 +1,9 @@
 """``scripts/silver.py``: label the corpus with a fold checkpoint and the rules, keep the clauses they agree on.
 
 The labelling model's own ``config.yaml`` and ``metrics.json`` say which regions it was held
-out from: their provinces are left out of the silver, and so are the gold excerpts, so a fold's
-silver holds no text of its test regions and no gold. One silver file per document; a rerun
+out from: their provinces are left out of the silver, and so are the gold excerpts and those of the
+training batches (``data.extra_train_gold``), so a fold's silver holds no text of its test regions
+and no gold. One silver file per document; a rerun
 skips the documents already labelled by the same model with the same policy.
 """
 
@@ -20,7 +21,7 @@ from govreport_ner.annotation.corpus_gold import read_standoff, standoff_files
 from govreport_ner.annotation.excerpts import read_index
 from govreport_ner.commands.config import gold_settings, settings_from
 from govreport_ner.commands.evaluate import checkpoint_holdout
-from govreport_ner.data.gold import region_provinces
+from govreport_ner.data.gold import extra_gold_folders, region_provinces
 from govreport_ner.data.silver import (
     SUMMARY_FILE,
     Labeller,
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 
 def labeller_holdout(checkpoint: Path, data_cfg) -> tuple[tuple[str, ...] | None, set[str], dict]:
     """The regions the labelling checkpoint was held out from (None if it does not say: evaluate.py's
-    ``checkpoint_holdout``), their provinces, and the gold excerpts (source -> ranges) of ``data_cfg``."""
+    ``checkpoint_holdout``), their provinces, and the gold excerpts (source -> ranges) of ``data_cfg``,
+    its training batches' included."""
     settings = gold_settings(data_cfg)
     found = checkpoint_holdout(checkpoint, data_cfg)
     if found is None:
@@ -47,9 +49,10 @@ def labeller_holdout(checkpoint: Path, data_cfg) -> tuple[tuple[str, ...] | None
     regions = tuple(found[0] or ()) if found else None
     provinces = region_provinces(settings.seed_dir, settings.corpus_gold)
     excerpts: dict[str, list[tuple[int, int]]] = {}
-    for path in standoff_files(settings.corpus_gold) if settings.corpus_gold else []:
-        record = read_standoff(path)
-        excerpts.setdefault(record["source"], []).append((record["start"], record["end"]))
+    for folder in [settings.corpus_gold, *extra_gold_folders(settings.extra_train_gold)]:
+        for path in standoff_files(folder) if folder else []:
+            record = read_standoff(path)
+            excerpts.setdefault(record["source"], []).append((record["start"], record["end"]))
     return regions, {provinces[r] for r in regions or () if r in provinces}, excerpts
 
 

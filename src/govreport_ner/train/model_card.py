@@ -64,9 +64,9 @@ def _data_variant(run: TrainRun) -> str:
         if fraction != 1
         else ""
     )
-    folders = ", ".join(str(folder) for folder in extra_gold_folders(extra))
+    batches = ", ".join(Path(folder).name for folder in extra_gold_folders(extra))  # no machine's paths in a card
     return text + (
-        f"Training also read the unmerged gold of {folders} (held-out provinces left out). " if extra else ""
+        f"Training also read the unmerged gold batches {batches} (held-out provinces left out). " if extra else ""
     )
 
 
