@@ -19,7 +19,7 @@ from govreport_ner.data.silver import (
     write_silver,
 )
 from govreport_ner.spans import Span
-from tests.helpers import span_of
+from tests.helpers import compose_train, span_of
 
 POLICY = SilverPolicy(
     agree_labels=["QUANTITY", "UNIT", "DEADLINE"],
@@ -142,14 +142,10 @@ def test_malformed_silver_is_named(tmp_path):
 
 
 def test_silver_leaves_out_the_excerpts_of_the_training_batches_too(tmp_path):
-    from hydra import compose, initialize_config_dir
-
     from govreport_ner.annotation.corpus_gold import read_standoff, standoff_files
-    from govreport_ner.commands.config import CONFIG_DIR
     from govreport_ner.commands.silver import labeller_holdout
 
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        data = compose("train", overrides=["+experiment=e5_small"]).data
+    data = compose_train(["+experiment=e5_small"]).data
     _, _, excerpts = labeller_holdout(tmp_path / "no-checkpoint", data)
     for folder in (data.corpus_gold, *data.extra_train_gold):
         record = read_standoff(standoff_files(folder)[0])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from govreport_ner.commands.train import train_run
 from govreport_ner.evaluate.folds import aggregate_folds, combine_seeds
-from govreport_ner.train.model_card import _cross_region
+from govreport_ner.train.model_card import _cross_region, _data_variant
+from tests.helpers import compose_train
 
 
 def _sweep(model_unit: float) -> dict:
@@ -33,17 +35,7 @@ def test_card_of_one_sweep_where_the_model_wins(tmp_path):
 
 
 def test_card_names_the_extra_gold_batches_without_this_machines_paths():
-    from hydra import compose, initialize_config_dir
-
-    from govreport_ner.commands.config import CONFIG_DIR
-    from govreport_ner.commands.train import train_run
-    from govreport_ner.train.model_card import _data_variant
-
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=["+experiment=e5_small"])
-    text = _data_variant(train_run(cfg))
+    text = _data_variant(train_run(compose_train(["+experiment=e5_small"])))
     assert "unmerged gold batches corpus_next, corpus_next2 (held-out provinces left out)" in text
     assert "/" not in text
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        plain = compose("train", overrides=["+experiment=e5_small", "data.extra_train_gold=null"])
-    assert _data_variant(train_run(plain)) == ""
+    assert _data_variant(train_run(compose_train(["+experiment=e5_small", "data.extra_train_gold=null"]))) == ""

@@ -49,8 +49,9 @@ def labeller_holdout(checkpoint: Path, data_cfg) -> tuple[tuple[str, ...] | None
     regions = tuple(found[0] or ()) if found else None
     provinces = region_provinces(settings.seed_dir, settings.corpus_gold)
     excerpts: dict[str, list[tuple[int, int]]] = {}
-    for folder in [settings.corpus_gold, *extra_gold_folders(settings.extra_train_gold)]:
-        for path in standoff_files(folder) if folder else []:
+    folders = [settings.corpus_gold] if settings.corpus_gold else []
+    for folder in [*folders, *extra_gold_folders(settings.extra_train_gold)]:
+        for path in standoff_files(folder):
             record = read_standoff(path)
             excerpts.setdefault(record["source"], []).append((record["start"], record["end"]))
     return regions, {provinces[r] for r in regions or () if r in provinces}, excerpts
