@@ -130,8 +130,8 @@ def test_passes_are_kept_and_independent_pass_covers_a_third(corpus_gold):
     assert sum(chars[d] for d in names["pass_b"]) >= sum(chars.values()) / 5
 
 
-# The pass each batch's gold is made from: the review of pass A, or the adjudication of two passes.
-FINAL_PASS = {NEXT: "review", NEXT2: "review", NEXT3: "adjudicated"}
+# The pass each batch's gold is made from: the review of pass A, or the lead's rulings over the adjudication of two passes.
+FINAL_PASS = {NEXT: "review", NEXT2: "review", NEXT3: "lead"}
 # Changes a lead made to a batch after its final pass, each documented in the batch's README:
 # doc_id -> (span of the final pass, span of the gold).
 LEAD_CHANGES = {
