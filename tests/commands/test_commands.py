@@ -14,6 +14,7 @@ from hydra import compose, initialize_config_dir
 from govreport_ner.commands.aggregate import aggregate_command
 from govreport_ner.commands.config import CONFIG_DIR
 from govreport_ner.commands.evaluate import evaluate_command
+from govreport_ner.model.ensemble import write_ensemble_manifest
 from govreport_ner.model.modeling import build_tiny, save_checkpoint
 
 
@@ -120,6 +121,13 @@ def test_aggregate_scores_an_ensemble_of_seeds_once_per_fold(tmp_path):
     for folder in folds:  # the same checkpoint twice scores as that checkpoint does
         assert ensemble["folds"]["model"][folder] == pytest.approx(single["folds"]["model"][folder])
     assert json.loads((tmp_path / "ens" / "loro.json").read_text(encoding="utf-8")) == json.loads(json.dumps(ensemble))
+    # a sweep of ensemble runs (train.py with trainer.ensemble_seeds) scores the same ensembles
+    for folder, region in folds.items():
+        write_ensemble_manifest(tmp_path / "ens_sweep" / folder, [sweep / folder for sweep in sweeps])
+        (tmp_path / "ens_sweep" / folder / "metrics.json").write_text(json.dumps({"holdout": region}), encoding="utf-8")
+    as_runs = aggregate_command(_cfg("aggregate", f"sweep_dir={tmp_path / 'ens_sweep'}"))
+    for folder in folds:
+        assert as_runs["folds"]["model"][folder] == pytest.approx(ensemble["folds"]["model"][folder])
     with pytest.raises(ValueError, match="two or more sweeps"):
         aggregate_command(_cfg("aggregate", f"sweep_dir={sweeps[0]}", "ensemble=true", f"output={tmp_path / 'x'}"))
     (sweeps[1] / "holdout-lueyang" / "metrics.json").write_text(json.dumps({"holdout": "dongxing"}), encoding="utf-8")

@@ -9,7 +9,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from govreport_ner.commands.config import CONFIG_DIR
-from govreport_ner.commands.evaluate import evaluate_command, evaluated_regions, evaluation_clauses
+from govreport_ner.commands.evaluate import evaluate_command, evaluated_regions, evaluation_clauses, output_dir
+from govreport_ner.model.ensemble import write_ensemble_manifest
 
 
 def _cfg(*overrides: str):
@@ -97,3 +98,15 @@ def test_an_ensemble_is_refused_regions_any_member_trained_on(tmp_path):
     info = evaluated_regions(cfg, evaluation_clauses(cfg))
     assert info["checkpoint_holdout"] == ["浚县"] and info["trained_regions_evaluated"] == []
     assert info["checkpoint"] == f"{held_out}, {twin}"
+
+
+def test_an_ensemble_folder_is_checked_member_by_member_and_reports_into_itself(tmp_path):
+    folder = tmp_path / "runs" / "e5_small" / "holdout-xunxian"
+    members = [_trained_checkpoint(folder / "seed-42", "xunxian"), _trained_checkpoint(folder / "seed-7", "dongxing")]
+    write_ensemble_manifest(folder, members, seeds=[42, 7])
+    with pytest.raises(ValueError, match=r"was trained on .*浚县"):
+        evaluate_command(_cfg(f"checkpoint={folder}", "data.holdout=xunxian"))
+    (folder / "seed-7" / "config.yaml").write_text("name: tiny\ndata:\n  holdout: xunxian\n", encoding="utf-8")
+    cfg = _cfg(f"checkpoint={folder}", "data.holdout=xunxian")
+    assert evaluated_regions(cfg, evaluation_clauses(cfg))["trained_regions_evaluated"] == []
+    assert output_dir(cfg) == folder / "evaluation-xunxian"

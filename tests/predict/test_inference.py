@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +19,13 @@ import torch
 from govreport_ner.annotation.labelstudio_format import parse_export
 from govreport_ner.extract import rules
 from govreport_ner.model.crf import CrfScores
-from govreport_ner.model.ensemble import EnsembleTagger
+from govreport_ner.model.ensemble import EnsembleTagger, write_ensemble_manifest
 from govreport_ner.model.modeling import build_tiny, save_checkpoint
 from govreport_ner.model.tagger import batch_windows
 from govreport_ner.model.word_boundaries import NUM_WORD_TAGS
 from govreport_ner.model.word_embedding import WordBoundaryModel
 from govreport_ner.predict.batch import run_batch
-from govreport_ner.predict.predictors import load_predictor
+from govreport_ner.predict.predictors import checkpoint_list, load_predictor
 from govreport_ner.predict.protocol import RulePredictor
 from govreport_ner.predict.writers import CSV_COLUMNS, partial_path
 from govreport_ner.text.inputs import Failure, iter_documents, parse_shard, shard_of
@@ -592,6 +593,24 @@ def test_an_ensemble_tags_with_the_mean_of_its_members_logits(char_checkpoint, o
     # one checkpoint twice is that checkpoint: the same spans and scores
     twice = load_predictor([char_checkpoint, char_checkpoint], engine="torch", num_threads=1)
     assert twice.predict_documents([CRLF_TEXT, LF_TEXT]) == predictor.predict_documents([CRLF_TEXT, LF_TEXT])
+
+
+def test_an_ensemble_folder_loads_as_the_list_of_its_members(char_checkpoint, other_char_checkpoint, tmp_path):
+    folder = tmp_path / "runs" / "e5_small" / "holdout-none"
+    folder.mkdir(parents=True)
+    write_ensemble_manifest(folder, [char_checkpoint, other_char_checkpoint], seeds=[42, 7])
+    manifest = json.loads((folder / "ensemble.json").read_text(encoding="utf-8"))
+    assert manifest["seeds"] == [42, 7] and not any(Path(m).is_absolute() for m in manifest["members"])
+    assert [Path(p).resolve() for p in checkpoint_list(str(folder))] == [
+        Path(c).resolve() for c in (char_checkpoint, other_char_checkpoint)
+    ]
+    listed = load_predictor([char_checkpoint, other_char_checkpoint], engine="torch", num_threads=1)
+    as_folder = load_predictor(folder, engine="torch", num_threads=1)
+    assert as_folder.engine == "torch x 2"
+    assert as_folder.predict_documents([CRLF_TEXT, LF_TEXT]) == listed.predict_documents([CRLF_TEXT, LF_TEXT])
+    shutil.copytree(folder, tmp_path / "moved")  # the members are found relative to the folder, or not at all
+    with pytest.raises(FileNotFoundError, match="lists members that are not there"):
+        load_predictor(tmp_path / "moved", engine="torch")
 
 
 def test_an_ensemble_decodes_with_the_mean_crf_scores(char_checkpoint, other_char_checkpoint):

@@ -36,6 +36,6 @@ def test_card_of_one_sweep_where_the_model_wins(tmp_path):
 
 def test_card_names_the_extra_gold_batches_without_this_machines_paths():
     text = _data_variant(train_run(compose_train(["+experiment=e5_small"])))
-    assert "unmerged gold batches corpus_next, corpus_next2 (held-out provinces left out)" in text
+    assert "unmerged gold batches corpus_next, corpus_next2, corpus_next3 (held-out provinces left out)" in text
     assert "/" not in text
     assert _data_variant(train_run(compose_train(["+experiment=e5_small", "data.extra_train_gold=null"]))) == ""

@@ -41,16 +41,18 @@ def test_every_experiment_trains_one_step_with_the_tiny_model(experiment, tmp_pa
         ]
     )
     metrics = train_command(cfg)
-    assert metrics["train_steps"] == 1
+    seeds = cfg.trainer.ensemble_seeds  # an ensemble experiment trains one model per seed
+    runs = [tmp_path / f"seed-{seed}" for seed in seeds] if seeds else [tmp_path]
+    assert metrics["train_steps"] == len(runs)
     assert metrics["holdout"] == "dongxing" and metrics["test_clauses"] > 0
     assert 0.0 <= metrics["test_micro_f1"] <= 1.0
-    assert (tmp_path / "model" / "config.json").exists()
-    assert (tmp_path / "config.yaml").exists() and (tmp_path / "train_log.jsonl").exists()
+    assert all((run / "model" / "config.json").exists() for run in runs)
+    assert (tmp_path / "config.yaml").exists() and all((run / "train_log.jsonl").exists() for run in runs)
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["train_clauses"] + saved["test_clauses"] > 250
-    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    config = json.loads((runs[0] / "model" / "config.json").read_text())
     assert config["id2label"]["1"] == "B-QUANTITY"
-    tagger = Tagger.from_checkpoint(tmp_path)
+    tagger = Tagger.from_checkpoint(runs[0])
     spans = tagger.predict_spans("完成新造林1万亩。")
     assert all(0 <= s.start < s.end <= 9 for s in spans)
 
@@ -85,7 +87,8 @@ def test_experiment_overrides_only_what_differs():
     assert cfg.model.crf and cfg.model.word_boundaries  # the setting measured best (reports/experiments.md)
     assert cfg.data.corpus_gold.endswith("annotations/corpus") and cfg.data.folds == 5
     batches = [folder.rsplit("/", 1)[-1] for folder in cfg.data.extra_train_gold]
-    assert batches == ["corpus_next", "corpus_next2"]  # both reviewed batches, measured over 3 seeds
+    assert batches == ["corpus_next", "corpus_next2", "corpus_next3"]  # the three reviewed batches
+    assert list(cfg.trainer.ensemble_seeds) == [42, 7]  # the measured ensemble of two seeds
     assert all(Path(folder).is_dir() for folder in cfg.data.extra_train_gold)
     assert cfg.data.holdout is None and cfg.output_dir == "runs/e5_small/holdout-none"
     assert compose_train(["+experiment=bert_base"]).model.name_or_path == "bert-base-chinese"
@@ -155,13 +158,22 @@ def test_hub_model_without_the_hub_fails_with_a_clear_message(tmp_path):
     assert "model hub could not be reached" in message and "model.name_or_path=DIR" in message
 
 
-def test_hub_model_offline_is_one_line_and_leaves_no_run_folder(tmp_path):
-    result = run_train("+experiment=bert_base", env={"HF_HUB_OFFLINE": "1"}, cwd=tmp_path)  # output_dir: runs/...
+@pytest.mark.parametrize(
+    ("overrides", "hub_id"),
+    [
+        (["+experiment=bert_base"], "bert-base-chinese"),
+        # an ensemble: nothing of its folder is left either
+        (["+experiment=e5_small", "data=seeds", "data.extra_train_gold=null"], "intfloat/multilingual-e5-small"),
+    ],
+    ids=["bert_base", "e5_small_ensemble"],
+)
+def test_hub_model_offline_is_one_line_and_leaves_no_run_folder(tmp_path, overrides, hub_id):
+    result = run_train(*overrides, env={"HF_HUB_OFFLINE": "1"}, cwd=tmp_path)  # output_dir: runs/...
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert "cannot load 'bert-base-chinese'" in line
-    assert list(tmp_path.iterdir()) == []  # no empty runs/bert_base/holdout-none/hydra
+    assert f"cannot load '{hub_id}'" in line
+    assert list(tmp_path.iterdir()) == []  # no empty runs/<name>/holdout-none/hydra
 
 
 def test_load_error_for_a_folder_that_is_not_a_checkpoint(tmp_path):
@@ -265,3 +277,43 @@ def test_model_card_is_rewritten_with_a_later_cross_region_summary(tmp_path):
     # the rest of the card is the one train.py wrote
     assert after.split("## Evaluation across regions")[0] == before.split("## Evaluation across regions")[0]
     assert after.split("## Intended use")[1] == before.split("## Intended use")[1]
+
+
+def test_an_ensemble_run_trains_one_model_per_seed_and_loads_as_one_checkpoint(tmp_path):
+    from omegaconf import OmegaConf
+
+    from govreport_ner.commands.train import model_card_command
+    from govreport_ner.evaluate.folds import aggregate_folds
+    from govreport_ner.predict.predictors import load_predictor
+
+    common = ["+experiment=smoke", "trainer.max_steps=1", "trainer.save_strategy=no"]
+    with pytest.raises(ValueError, match="repeats a seed"):
+        train_command(compose_train([*common, "trainer.ensemble_seeds=[3,3]", f"output_dir={tmp_path / 'x'}"]))
+    overrides = [*common, "trainer.ensemble_seeds=[1,2]", *seed_gold_holding_out_dongxing(tmp_path)]
+    metrics = train_command(compose_train(overrides))
+    assert metrics["ensemble_seeds"] == [1, 2] and metrics["members"] == ["seed-1", "seed-2"]
+    assert metrics["holdout"] == "dongxing" and metrics["train_steps"] == 2 and metrics["test_clauses"] > 0
+    assert 0.0 <= metrics["test_micro_f1"] <= 1.0 and len(metrics["member_test_micro_f1"]) == 2
+    for seed in (1, 2):  # each member is an ordinary run of its own seed
+        member = tmp_path / f"seed-{seed}"
+        assert OmegaConf.load(member / "config.yaml").trainer.seed == seed
+        assert json.loads((member / "metrics.json").read_text())["train_steps"] == 1
+        assert "seed " + str(seed) in (member / "model" / "README.md").read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
+    card = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "(an ensemble of 2 seeds)" in card and "seeds 1, 2 (one model each)" in card and "`seed-2/`" in card
+    predictor = load_predictor(tmp_path, engine="torch", num_threads=1)
+    assert predictor.engine == "torch x 2" and predictor.model_version.startswith("ensemble(")
+    # run again: the finished members are kept, the ensemble is scored the same
+    weights = tmp_path / "seed-1" / "model" / "model.safetensors"
+    before = weights.stat().st_mtime_ns
+    assert train_command(compose_train(overrides))["test_micro_f1"] == metrics["test_micro_f1"]
+    assert weights.stat().st_mtime_ns == before
+    # a cross-region summary made later goes into the ensemble's card
+    folds = {"model": {"holdout-fold-0": {"test_micro_f1": 0.9, "test_f1_UNIT": 0.98}}}
+    loro = tmp_path / "loro.json"
+    loro.write_text(json.dumps({"folds": folds, "summary": {"model": aggregate_folds(folds["model"])}}))
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("model_card", overrides=[f"checkpoint={tmp_path}", f"cross_region={loro}"])
+    assert model_card_command(cfg) == tmp_path / "README.md"
+    assert "| model | 0.900 ± 0.000 |" in (tmp_path / "README.md").read_text(encoding="utf-8")

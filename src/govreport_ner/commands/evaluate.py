@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from govreport_ner.commands.config import gold_settings, holdout_name
 from govreport_ner.data.dataset import split_by_region
 from govreport_ner.data.gold import load_gold_dataset, region_ids, resolve_holdout
+from govreport_ner.model.ensemble import ensemble_members
 from govreport_ner.predict.predictors import RULES, checkpoint_list
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,10 @@ def output_dir(cfg: DictConfig) -> Path | None:
         return Path(cfg.output_dir)
     if str(cfg.checkpoint) == RULES:
         return None  # nothing is written into the working tree
+    if isinstance(cfg.checkpoint, str) and ensemble_members(cfg.checkpoint):  # an ensemble trained as one run
+        return Path(cfg.checkpoint) / f"evaluation-{holdout_name(cfg.data.holdout)}"
     members = checkpoint_list(cfg.checkpoint)
-    ensemble = "ensemble-" if len(members) > 1 else ""  # an ensemble's reports go beside its first member's
+    ensemble = "ensemble-" if len(members) > 1 else ""  # a list's reports go beside its first member's
     return Path(members[0]) / f"evaluation-{ensemble}{holdout_name(cfg.data.holdout)}"
 
 

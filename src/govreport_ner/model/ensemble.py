@@ -5,11 +5,17 @@ mean of their logits (emissions) decoded with the mean CRF scores is a better ta
 one of them (``reports/experiments.md``, "An ensemble of seeds"), at the cost of running each
 member on every window. Members must share the tokenizer and the windowing, so that their
 logits line up token by token; each may run on torch or ONNX Runtime.
+
+An ensemble trained by ``train.py`` (``ensemble_seeds``) is one folder: the members' training
+output_dirs and ``ensemble.json`` naming them, so that ``checkpoint=<that folder>`` loads it.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -62,3 +68,29 @@ class EnsembleTagger(Tagger):
 
     def _logits(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
         return np.mean([np.asarray(m._logits(inputs), dtype=np.float32) for m in self.members], axis=0)
+
+
+# A training output_dir that holds an ensemble: its members (one output_dir per seed) listed here.
+ENSEMBLE_MANIFEST = "ensemble.json"
+
+
+def write_ensemble_manifest(output_dir: Path, members: Sequence[Path], **info) -> Path:
+    """Write ``output_dir/ensemble.json``: the members' folders relative to it, and ``info`` (seeds)."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    relative = [Path(os.path.relpath(Path(member).resolve(), output_dir.resolve())).as_posix() for member in members]
+    path = output_dir / ENSEMBLE_MANIFEST
+    path.write_text(json.dumps({"members": relative, **info}, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def ensemble_members(checkpoint: Path | str) -> list[Path] | None:
+    """The member folders of an ensemble output_dir (one with ``ensemble.json``), or None for any other path."""
+    manifest = Path(checkpoint) / ENSEMBLE_MANIFEST
+    if not manifest.is_file():
+        return None
+    members = [Path(checkpoint) / member for member in json.loads(manifest.read_text(encoding="utf-8"))["members"]]
+    missing = [str(member) for member in members if not member.is_dir()]
+    if missing:
+        raise FileNotFoundError(f"{manifest} lists members that are not there: {', '.join(missing)}")
+    return members

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from govreport_ner.extract import rules
 from govreport_ner.extract.snap import snap_spans
-from govreport_ner.model.ensemble import EnsembleTagger
+from govreport_ner.model.ensemble import EnsembleTagger, ensemble_members
 from govreport_ner.model.onnx import OnnxTagger, _tokenizer_only, onnx_cache, onnx_model_path, onnx_session
 from govreport_ner.model.tagger import DEFAULT_BATCH_SIZE, DEFAULT_MAX_TOKENS, Tagger
 from govreport_ner.model.threads import configure_threads
@@ -129,13 +129,19 @@ def predictor_options(cfg: Mapping) -> dict:
 
 
 def checkpoint_list(checkpoint: Path | str | Sequence[Path | str]) -> list[str]:
-    """``checkpoint`` as a list of paths: one, or the members of an ensemble (a list, or a Hydra ListConfig)."""
-    if isinstance(checkpoint, str | Path):
-        return [str(checkpoint)]
-    paths = [str(path) for path in checkpoint]
+    """``checkpoint`` as a list of paths: one, or the members of an ensemble.
+
+    An ensemble is a list (or a Hydra ListConfig) of training output_dirs, or one output_dir that
+    ``train.py`` wrote with ``ensemble_seeds`` (its ``ensemble.json`` names the members).
+    """
+    paths = [str(checkpoint)] if isinstance(checkpoint, str | Path) else [str(path) for path in checkpoint]
     if not paths:
         raise ValueError("checkpoint is an empty list: give a training output_dir, a list of them, or 'rules'")
-    return paths
+    expanded = []
+    for path in paths:
+        members = ensemble_members(path) if path != RULES else None
+        expanded += [str(member) for member in members] if members else [path]
+    return expanded
 
 
 def _member_onnx_dir(onnx_dir: Path | str | None, index: int, members: int) -> Path | str | None:
@@ -175,8 +181,8 @@ def build_predictor(
     pre-annotator decides those labels, the model the others.
 
     ``checkpoint`` is a training ``output_dir`` (or its ``model/`` folder), ``"rules"`` for the
-    rule pre-annotator, or a list of two or more training outputs: an ensemble that averages
-    their logits (:class:`~govreport_ner.model.ensemble.EnsembleTagger`). ``engine="auto"`` (the
+    rule pre-annotator, or an ensemble that averages the logits of two or more training outputs:
+    a list of them, or an output_dir trained with ``ensemble_seeds`` (:class:`~govreport_ner.model.ensemble.EnsembleTagger`). ``engine="auto"`` (the
     default) is the fastest engine whose predictions are torch's (:func:`resolve_engine`).
     ``engine="onnx"`` runs the model with ONNX Runtime (exported once into a cache, see
     :func:`onnx_model_path`; with an ensemble and ``onnx_dir``, member i uses ``onnx_dir/member-i``);

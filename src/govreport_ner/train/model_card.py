@@ -131,13 +131,15 @@ def _silver(run: TrainRun, metrics: dict) -> list[str]:
 def model_card(run: TrainRun, train_clauses: Dataset, metrics: dict) -> str:
     """The card's Markdown: description, data, cross-region scores, use, limits, training settings."""
     t = run.trainer
+    seeds = metrics.get("ensemble_seeds")
     lines = [
         _front_matter(run),
-        f"# govreport-ner: {run.name}",
+        f"# govreport-ner: {run.name}" + (f" (an ensemble of {len(seeds)} seeds)" if seeds else ""),
         "",
         "A character-exact token classifier for Chinese government work reports (政府工作报告): "
         + ", ".join(f"{label} ({CHINESE_NAMES[label]})" for label in LABELS)
         + f". Output layer: {'CRF (Viterbi decoding with BIO constraints, crf.json)' if run.model.crf else 'softmax'}.",
+        *_ensemble(seeds, metrics),
         "",
         *_training_data(run, train_clauses),
         "",
@@ -161,20 +163,43 @@ def model_card(run: TrainRun, train_clauses: Dataset, metrics: dict) -> str:
         "## Training procedure",
         "",
         f"epochs {t.epochs}, batch size {t.batch_size}, learning rate {t.learning_rate}, warmup {t.warmup_ratio}, "
-        f"weight decay {t.weight_decay}, {_o_weight(run)}seed {t.seed}, "
-        f"clauses oversampled per label {t.oversample or 'none'}; "
+        f"weight decay {t.weight_decay}, {_o_weight(run)}"
+        + (f"seeds {', '.join(map(str, seeds))} (one model each), " if seeds else f"seed {t.seed}, ")
+        + f"clauses oversampled per label {t.oversample or 'none'}; "
         f"max_length {run.model.max_length}, stride {run.model.stride}, one token per character: "
         f"{run.model.one_token_per_char}, jieba word-boundary input: {run.model.word_boundaries}. "
-        f"Training took {metrics['train_seconds']:.0f} s "
+        f"Training took {metrics['train_seconds']:.0f} s{' for all members' if seeds else ''} "
         f"({metrics['train_steps']} steps, {metrics['torch_threads']} threads).",
         *_silver(run, metrics),
     ]
     if "test_micro_f1" in metrics:
         lines += [
             "",
-            f"Held-out micro-F1 of this run: {metrics['test_micro_f1']:.3f} on {metrics['test_clauses']} clauses.",
+            f"Held-out micro-F1 of this run: {metrics['test_micro_f1']:.3f} on {metrics['test_clauses']} clauses"
+            + _members_f1(metrics)
+            + ".",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _ensemble(seeds: list[int] | None, metrics: dict) -> list[str]:
+    """What an ensemble is made of and how it predicts (nothing for one model)."""
+    if not seeds:
+        return []
+    members = ", ".join(f"`{m}/`" for m in metrics["members"])
+    return [
+        "",
+        f"An ensemble of {len(seeds)} models of one recipe, trained with seeds {', '.join(map(str, seeds))} "
+        f"({members}: each a checkpoint with its own card, listed in `ensemble.json`). `scripts/predict.py "
+        "checkpoint=<this folder>` runs every member on every window, averages their logits (and CRF scores) "
+        f"and decodes once: about {len(seeds)} times the inference time of one model.",
+    ]
+
+
+def _members_f1(metrics: dict) -> str:
+    """The members' own held-out micro-F1 beside an ensemble's."""
+    scores = [f for f in metrics.get("member_test_micro_f1") or [] if f is not None]
+    return f" (its members alone: {', '.join(f'{f:.3f}' for f in scores)})" if scores else ""
 
 
 def _o_weight(run: TrainRun) -> str:
@@ -183,7 +208,7 @@ def _o_weight(run: TrainRun) -> str:
 
 
 def write_model_card(run: TrainRun, model_dir: Path, train_clauses: Dataset, metrics: dict) -> Path:
-    """Write ``model_dir/README.md``."""
+    """Write ``model_dir/README.md`` (a model's ``model/`` folder, or an ensemble's output_dir)."""
     path = Path(model_dir) / "README.md"
     path.write_text(model_card(run, train_clauses, metrics), encoding="utf-8")
     return path

@@ -2,7 +2,8 @@
 
 The commands read the Hydra config and build these (:func:`govreport_ner.commands.train.train_run`);
 the values themselves live in ``configs/`` only: no field here has a default of its own, except
-the tiny model's sizes, which only ``model=tiny`` sets.
+the tiny model's sizes, which only ``model=tiny`` sets, and ``ensemble_seeds``, which the
+``config.yaml`` of runs trained before it existed lacks.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class TrainerSettings:
     tensorboard: bool
     resume: bool
     keep_checkpoints: bool
+    ensemble_seeds: list[int] | None = None  # two or more: one model per seed, served as one ensemble
 
 
 @dataclass(frozen=True)
