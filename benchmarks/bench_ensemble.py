@@ -1,8 +1,8 @@
 """What an ensemble costs at inference: one checkpoint against the first k of several, on the same documents.
 
-python benchmarks/bench_ensemble.py --checkpoints runs/e5_small_s42/holdout-none \
-    runs/e5_small_s7/holdout-none runs/e5_small_s13/holdout-none \
-    --inputs ../shared/corpus/cities-2024 --limit-docs 6 --out reports/bench/ensemble_cost.json
+python benchmarks/bench_ensemble.py --checkpoints runs/e5_small/holdout-none/seed-42 \
+    runs/e5_small/holdout-none/seed-7 \
+    --inputs ../shared/corpus/cities-2024 --limit-docs 6 --out reports/bench/ensemble2_shipped_cost.json
 
 For k = 1 .. len(checkpoints) the documents go through ``run_batch`` (what ``predict.py`` runs)
 with ``checkpoint=[first k]`` and the default engine: characters per second (model loading
