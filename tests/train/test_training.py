@@ -318,3 +318,19 @@ def test_an_ensemble_run_trains_one_model_per_seed_and_loads_as_one_checkpoint(t
         cfg = compose("model_card", overrides=[f"checkpoint={tmp_path}", f"cross_region={loro}"])
     assert model_card_command(cfg) == tmp_path / "README.md"
     assert "| model | 0.900 ± 0.000 |" in (tmp_path / "README.md").read_text(encoding="utf-8")
+
+
+def test_one_ensemble_seed_trains_one_model_of_that_seed_with_its_card_summary(tmp_path):
+    from omegaconf import OmegaConf
+
+    from govreport_ner.evaluate.folds import aggregate_folds
+
+    folds = {"model": {"holdout-fold-0": {"test_micro_f1": 0.9, "test_f1_UNIT": 0.98}}}
+    loro = tmp_path / "loro.json"
+    loro.write_text(json.dumps({"folds": folds, "summary": {"model": aggregate_folds(folds["model"])}}))
+    run = tmp_path / "run"
+    overrides = ["+experiment=smoke", "trainer.max_steps=1", "trainer.save_strategy=no", "trainer.ensemble_seeds=[5]"]
+    train_command(compose_train([*overrides, f"model_card.cross_region={loro}", f"output_dir={run}"]))
+    assert OmegaConf.load(run / "config.yaml").trainer.seed == 5
+    assert not (run / "seed-5").exists() and not (run / "ensemble.json").exists()
+    assert "| model | 0.900 ± 0.000 |" in (run / "model" / "README.md").read_text(encoding="utf-8")

@@ -45,7 +45,7 @@ def train_command(cfg: DictConfig) -> dict:
     if len(seeds) > 1:
         return train_ensemble_command(cfg, seeds)
     if seeds:  # one seed: one model of that seed
-        cfg = member_config(cfg, seeds[0], Path(cfg.output_dir))
+        cfg = seeded_config(cfg, seeds[0])
     return train_model_command(cfg)
 
 
@@ -76,13 +76,20 @@ def run_folder(cfg: DictConfig) -> Iterator[Path]:
         raise
 
 
+def seeded_config(cfg: DictConfig, seed: int) -> DictConfig:
+    """``cfg`` for one model of this seed (no ensemble)."""
+    seeded = cfg.copy()
+    with open_dict(seeded):
+        seeded.trainer.seed = int(seed)
+        seeded.trainer.ensemble_seeds = None
+    return seeded
+
+
 def member_config(cfg: DictConfig, seed: int, output_dir: Path) -> DictConfig:
-    """The config of one ensemble member: ``cfg`` with this seed and output_dir, no ensemble, no
+    """The config of one ensemble member: one model of this seed in its own output_dir, without the
     cross-region summary (that describes the ensemble, not the member)."""
-    member = cfg.copy()
+    member = seeded_config(cfg, seed)
     with open_dict(member):
-        member.trainer.seed = int(seed)
-        member.trainer.ensemble_seeds = None
         member.output_dir = str(output_dir)
         member.model_card.cross_region = None
     return member
