@@ -31,12 +31,13 @@ def finish_ensemble(run: TrainRun, seeds: Sequence[int], member_dirs: Sequence[P
     from govreport_ner.train.trainer import evaluate_tagger
 
     output_dir = Path(run.output_dir)
-    write_ensemble_manifest(output_dir, member_dirs, seeds=[int(s) for s in seeds])
+    seeds = [int(s) for s in seeds]
+    write_ensemble_manifest(output_dir, member_dirs, seeds=seeds)
     members = [json.loads((d / "metrics.json").read_text(encoding="utf-8")) for d in member_dirs]
     splits = load_gold_splits(run.gold)
     train_clauses, test_clauses = splits["train"], splits.get("test")
     metrics = {
-        "ensemble_seeds": [int(s) for s in seeds],
+        "ensemble_seeds": seeds,
         "members": [Path(d).name for d in member_dirs],
         "train_seconds": sum(m["train_seconds"] for m in members),
         "train_steps": sum(m["train_steps"] for m in members),
@@ -53,5 +54,5 @@ def finish_ensemble(run: TrainRun, seeds: Sequence[int], member_dirs: Sequence[P
         metrics["member_test_micro_f1"] = [m.get("test_micro_f1") for m in members]
     (output_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
     card = write_model_card(run, output_dir, train_clauses, metrics)
-    log.info("ensemble of seeds %s: %s; model card: %s", list(seeds), json.dumps(metrics, ensure_ascii=False), card)
+    log.info("ensemble of seeds %s: %s; model card: %s", seeds, json.dumps(metrics, ensure_ascii=False), card)
     return metrics
